@@ -1,0 +1,24 @@
+# Shared compile settings: every portwarden target links portwarden_settings.
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+add_library(portwarden_settings INTERFACE)
+target_compile_options(portwarden_settings INTERFACE -Wall -Wextra -Wpedantic)
+target_include_directories(portwarden_settings INTERFACE ${PROJECT_SOURCE_DIR})
+
+# Version and git revision for portwarden_build_info.
+set(PORTWARDEN_REVISION "unknown")
+find_package(Git QUIET)
+if(GIT_FOUND AND EXISTS ${PROJECT_SOURCE_DIR}/.git)
+  execute_process(COMMAND ${GIT_EXECUTABLE} rev-parse --short=12 HEAD
+                  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+                  OUTPUT_VARIABLE PORTWARDEN_REVISION
+                  OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  if(NOT PORTWARDEN_REVISION)
+    set(PORTWARDEN_REVISION "unknown")
+  endif()
+endif()

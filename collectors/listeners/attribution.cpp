@@ -1,0 +1,95 @@
+#include "collectors/listeners/attribution.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace portwarden {
+namespace {
+
+bool InRanges(uint16_t port, const std::vector<PortRange>& ranges) {
+  return std::any_of(ranges.begin(), ranges.end(),
+                     [port](const PortRange& r) { return port >= r.first && port <= r.last; });
+}
+
+using GroupKey = std::tuple<Proto, Family, std::string, uint16_t, OwnerKind, uint32_t>;
+
+}  // namespace
+
+size_t MainHolderIndex(const std::vector<Process>& holders) {
+  std::set<uint32_t> pids;
+  for (const auto& p : holders) pids.insert(p.pid);
+  size_t best = 0;
+  bool found = false;
+  for (size_t i = 0; i < holders.size(); ++i) {
+    bool root = !pids.contains(holders[i].ppid) || holders[i].ppid == holders[i].pid;
+    if (root && (!found || holders[i].pid < holders[best].pid)) {
+      best = i;
+      found = true;
+    }
+  }
+  if (!found) {  // a cycle cannot happen in a process tree, but stay total
+    for (size_t i = 1; i < holders.size(); ++i) {
+      if (holders[i].pid < holders[best].pid) best = i;
+    }
+  }
+  return best;
+}
+
+ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const ListenerFilter& filter) {
+  std::map<GroupKey, Listener> groups;
+  for (const auto& owned : sockets) {
+    const SocketEntry& s = owned.socket;
+    if (!filter.include.empty() && !InRanges(s.port, filter.include)) continue;
+    if (InRanges(s.port, filter.exclude)) continue;
+
+    Owner owner;
+    if (!owned.holders.empty()) {
+      owner.kind = owned.kind;
+      size_t main = MainHolderIndex(owned.holders);
+      owner.main = owned.holders[main];
+      owner.holders.push_back(owner.main);
+      for (size_t i = 0; i < owned.holders.size(); ++i) {
+        if (i != main) owner.holders.push_back(owned.holders[i]);
+      }
+    }
+    GroupKey key{s.proto, s.family, s.address, s.port, owner.kind, owner.main.pid};
+    auto [it, inserted] = groups.try_emplace(key);
+    Listener& l = it->second;
+    if (inserted) {
+      l.proto = s.proto;
+      l.family = s.family;
+      l.address = s.address;
+      l.port = s.port;
+      l.v6only = s.v6only;
+      l.owner = std::move(owner);
+      l.sockets = 1;
+      continue;
+    }
+    ++l.sockets;
+    // Workers of a REUSEPORT group each hold their own socket: keep the union of holders.
+    for (auto& p : owner.holders) {
+      bool known = std::any_of(l.owner.holders.begin(), l.owner.holders.end(),
+                               [&](const Process& h) { return h.pid == p.pid; });
+      if (!known) l.owner.holders.push_back(std::move(p));
+    }
+  }
+
+  ListenerSet set;
+  set.listeners.reserve(groups.size());
+  for (auto& [key, l] : groups) {
+    bool tcp = l.proto == Proto::kTcp;
+    (tcp ? set.tcp : set.udp)++;
+    if (l.owner.kind == OwnerKind::kUnknown) (tcp ? set.unattributed_tcp : set.unattributed_udp)++;
+    set.listeners.push_back(std::move(l));
+  }
+  std::sort(set.listeners.begin(), set.listeners.end(), ListenerLess);
+  if (set.listeners.size() > filter.max_series) {
+    set.dropped = set.listeners.size() - filter.max_series;
+    set.listeners.resize(filter.max_series);
+  }
+  return set;
+}
+
+}  // namespace portwarden

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "collectors/listeners/listener.h"
+
+namespace portwarden {
+
+/// A socket with every process holding it (empty: owner unreadable or gone).
+struct OwnedSocket {
+  SocketEntry socket;
+  std::vector<Process> holders;
+  OwnerKind kind = OwnerKind::kProcess;  ///< used when holders is not empty
+};
+
+/// An inclusive port range, e.g. 8000-8100 or a single port.
+struct PortRange {
+  uint16_t first = 0;
+  uint16_t last = 0;
+};
+
+/// Which listeners become series. An empty include list means every port.
+struct ListenerFilter {
+  std::vector<PortRange> include;
+  std::vector<PortRange> exclude;
+  size_t max_series = 5000;  ///< hard cap on listener series; the rest is counted, not shown
+};
+
+/// Listeners after grouping, filtering and the cap.
+struct ListenerSet {
+  std::vector<Listener> listeners;  ///< sorted by ListenerLess, at most max_series
+  size_t tcp = 0;                   ///< listeners after the port filters, before the cap
+  size_t udp = 0;
+  size_t unattributed_tcp = 0;      ///< of those, with an unknown owner
+  size_t unattributed_udp = 0;
+  size_t dropped = 0;               ///< listeners the cap left out
+};
+
+/// Picks the main holder: the one whose parent is not itself a holder (nginx master, not
+/// its workers); the lowest PID among several such. Returns its index in holders.
+size_t MainHolderIndex(const std::vector<Process>& holders);
+
+/// Groups sockets sharing proto, address, port and owner into one listener each (an
+/// SO_REUSEPORT group becomes one listener with a socket count), applies the port filters
+/// and the cap. Pure.
+ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const ListenerFilter& filter);
+
+}  // namespace portwarden

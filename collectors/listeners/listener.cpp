@@ -1,0 +1,26 @@
+#include "collectors/listeners/listener.h"
+
+#include <tuple>
+
+namespace portwarden {
+
+std::string_view ToString(Proto proto) { return proto == Proto::kTcp ? "tcp" : "udp"; }
+
+std::string_view ToString(Family family) { return family == Family::kIpv4 ? "ipv4" : "ipv6"; }
+
+std::string_view ToString(OwnerKind kind) {
+  switch (kind) {
+    case OwnerKind::kProcess: return "process";
+    case OwnerKind::kKernel: return "kernel";
+    case OwnerKind::kHttpSys: return "http.sys";
+    case OwnerKind::kUnknown: break;
+  }
+  return "unknown";
+}
+
+bool ListenerLess(const Listener& a, const Listener& b) {
+  return std::tie(a.port, a.proto, a.family, a.address, a.owner.main.pid) <
+         std::tie(b.port, b.proto, b.family, b.address, b.owner.main.pid);
+}
+
+}  // namespace portwarden

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace portwarden {
+
+enum class Proto { kTcp, kUdp };
+enum class Family { kIpv4, kIpv6 };
+
+/// What kind of owner holds a socket.
+///  kProcess: an ordinary process; kKernel: the OS itself (Windows PID 4 "System");
+///  kHttpSys: the Windows kernel HTTP listener on behalf of request queues;
+///  kUnknown: the owner could not be read (no permission, process gone, Wine).
+enum class OwnerKind { kProcess, kKernel, kHttpSys, kUnknown };
+
+std::string_view ToString(Proto proto);
+std::string_view ToString(Family family);
+std::string_view ToString(OwnerKind kind);
+
+/// One socket as the OS socket table reports it, before owner attribution.
+struct SocketEntry {
+  Proto proto = Proto::kTcp;
+  Family family = Family::kIpv4;
+  std::string address;  ///< canonical text form: "0.0.0.0", "127.0.0.1", "::", "::1"
+  uint16_t port = 0;
+  uint64_t inode = 0;   ///< Linux socket inode (0 where unknown)
+  uint64_t cookie = 0;  ///< Linux netlink socket cookie (0 where unknown)
+  uint32_t uid = 0;
+  uint32_t pid = 0;     ///< owning PID where the table carries it (Windows); 0 otherwise
+  bool v6only = false;  ///< for IPv6 wildcard binds: true if it does not cover IPv4
+};
+
+/// One process that holds a socket.
+struct Process {
+  uint32_t pid = 0;
+  uint32_t ppid = 0;
+  std::string name;     ///< process name (comm / image name)
+  std::string exe;      ///< full executable path, empty if unreadable
+  std::string user;     ///< account name, or numeric uid if it has no name
+  std::string service;  ///< systemd unit / Windows service(s), empty if none
+};
+
+/// Who holds a listener: a main process and every holder.
+struct Owner {
+  OwnerKind kind = OwnerKind::kUnknown;
+  Process main;                  ///< the holder whose parent is not a holder
+  std::vector<Process> holders;  ///< every process holding the socket(s), main first
+};
+
+/// Sockets sharing proto, address, port and owner: one listener (an SO_REUSEPORT group
+/// counts as one listener with several sockets).
+struct Listener {
+  Proto proto = Proto::kTcp;
+  Family family = Family::kIpv4;
+  std::string address;
+  uint16_t port = 0;
+  bool v6only = false;
+  Owner owner;
+  int sockets = 1;
+};
+
+/// Orders listeners by port, proto, address, then main PID, for stable output.
+bool ListenerLess(const Listener& a, const Listener& b);
+
+}  // namespace portwarden

@@ -1,0 +1,95 @@
+#include "collectors/listeners/procfs.h"
+
+#include <charconv>
+
+namespace portwarden {
+namespace {
+
+template <typename T>
+bool ParseDec(std::string_view text, T& out) {
+  if (text.empty()) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+std::string_view NextField(std::string_view& rest) {
+  size_t start = rest.find_first_not_of(" \t");
+  if (start == std::string_view::npos) {
+    rest = {};
+    return {};
+  }
+  rest.remove_prefix(start);
+  size_t end = rest.find_first_of(" \t\n");
+  std::string_view field = rest.substr(0, end);
+  rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
+  return field;
+}
+
+}  // namespace
+
+std::optional<ProcStat> ParseProcStat(std::string_view text) {
+  size_t open = text.find('(');
+  size_t close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    return std::nullopt;
+  }
+  ProcStat stat;
+  stat.comm = std::string(text.substr(open + 1, close - open - 1));
+  std::string_view rest = text.substr(close + 1);
+  // After the name: state(3) ppid(4) ... starttime(22), numbered as in proc(5).
+  std::string_view field;
+  for (int n = 3; n <= 22; ++n) {
+    field = NextField(rest);
+    if (field.empty()) return std::nullopt;
+    if (n == 4 && !ParseDec(field, stat.ppid)) return std::nullopt;
+  }
+  if (!ParseDec(field, stat.start_time)) return std::nullopt;
+  return stat;
+}
+
+std::optional<uint32_t> ParseStatusUid(std::string_view text) {
+  size_t pos = text.find("\nUid:");
+  if (pos == std::string_view::npos) return std::nullopt;
+  std::string_view rest = text.substr(pos + 5);
+  uint32_t uid = 0;
+  if (!ParseDec(NextField(rest), uid)) return std::nullopt;
+  return uid;
+}
+
+std::string ParseSystemdUnit(std::string_view cgroup) {
+  std::string unit;
+  while (!cgroup.empty()) {
+    size_t eol = cgroup.find('\n');
+    std::string_view line = cgroup.substr(0, eol);
+    cgroup.remove_prefix(eol == std::string_view::npos ? cgroup.size() : eol + 1);
+    // hierarchy-ID:controllers:path; v2 is "0::", v1 systemd is ":name=systemd:".
+    size_t c1 = line.find(':');
+    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    std::string_view controllers = line.substr(c1 + 1, c2 - c1 - 1);
+    if (!controllers.empty() && controllers != "name=systemd") continue;
+    std::string_view path = line.substr(c2 + 1);
+    std::string innermost;
+    while (!path.empty()) {
+      size_t slash = path.find('/');
+      std::string_view part = path.substr(0, slash);
+      path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
+      if (part.size() > 8 && part.ends_with(".service")) innermost = std::string(part);
+    }
+    if (!innermost.empty()) unit = innermost;
+    if (controllers.empty() && !unit.empty()) break;  // v2 is authoritative
+  }
+  return unit;
+}
+
+std::optional<uint64_t> ParseSocketLink(std::string_view link) {
+  constexpr std::string_view kPrefix = "socket:[";
+  if (!link.starts_with(kPrefix) || !link.ends_with(']')) return std::nullopt;
+  uint64_t inode = 0;
+  if (!ParseDec(link.substr(kPrefix.size(), link.size() - kPrefix.size() - 1), inode)) {
+    return std::nullopt;
+  }
+  return inode;
+}
+
+}  // namespace portwarden

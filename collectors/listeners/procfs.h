@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace portwarden {
+
+/// Fields of /proc/PID/stat that attribution needs.
+struct ProcStat {
+  std::string comm;  ///< process name, without the parentheses
+  uint32_t ppid = 0;
+  uint64_t start_time = 0;  ///< clock ticks since boot: tells a reused PID apart
+};
+
+/// Parses /proc/PID/stat. The name may hold spaces and ')' so the last ')' ends it.
+std::optional<ProcStat> ParseProcStat(std::string_view text);
+
+/// Real UID from the "Uid:" line of /proc/PID/status.
+std::optional<uint32_t> ParseStatusUid(std::string_view text);
+
+/// The systemd unit a process runs in, from /proc/PID/cgroup (v2 "0::/system.slice/x.service"
+/// or the v1 name=systemd hierarchy): the innermost *.service; empty if there is none
+/// (login sessions' scopes are left out: their names are per-session, unbounded).
+std::string ParseSystemdUnit(std::string_view cgroup);
+
+/// Inode of a socket from an fd link target "socket:[12345]"; nullopt for anything else.
+std::optional<uint64_t> ParseSocketLink(std::string_view link);
+
+}  // namespace portwarden

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "collectors/common/expected.h"
+
+namespace portwarden {
+
+/// The command line, parsed. Flags follow the Prometheus ecosystem's names.
+struct Options {
+  std::string command = "run";  ///< run | snapshot
+  std::string config_file;      ///< --config.file; empty: built-in defaults
+  std::string listen_address = ":10061";
+  std::string telemetry_path = "/metrics";
+  std::optional<std::chrono::milliseconds> collect_interval;  ///< overrides the config file
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
+  std::string format = "table";  ///< snapshot output: table | json
+  bool help = false;
+  bool version = false;
+};
+
+/// Parses argv. An unknown command or flag, or a malformed value, is an Error naming it
+/// (the caller prints it with the usage and exits 2).
+Expected<Options> ParseArgs(int argc, const char* const* argv);
+
+/// The --help text.
+std::string Usage();
+
+}  // namespace portwarden

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "collectors/common/expected.h"
+#include "collectors/listeners/attribution.h"
+
+namespace portwarden {
+
+/// The daemon's configuration file (YAML, --config.file). Every field has a default, so an
+/// empty or absent file is a valid configuration.
+struct Config {
+  std::chrono::milliseconds collect_interval{5000};  ///< collect.interval
+  ListenerFilter listener_filter;                    ///< listeners.{include,exclude}_ports, max_series
+};
+
+/// Parses a Prometheus-style duration ("500ms", "5s", "1m", "1h30m"); must be positive.
+Expected<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+/// Parses configuration text. Errors name file:line:column and what was expected.
+Expected<Config> ParseConfig(std::string_view yaml, std::string_view file_name);
+
+/// Reads and parses a configuration file.
+Expected<Config> LoadConfig(const std::string& path);
+
+}  // namespace portwarden

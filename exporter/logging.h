@@ -1,0 +1,29 @@
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "collectors/common/expected.h"
+
+namespace portwarden {
+
+/// Configures the default sink for --log.level and --log.format (logfmt|json).
+/// Returns an error naming the bad value. Call once, before any logger is made.
+Expected<bool> InitLogging(std::string_view level, std::string_view format);
+
+/// A named logger for one component (sampler, web, ...), sharing the configured sink.
+std::shared_ptr<spdlog::logger> ComponentLogger(const std::string& name);
+
+using LogField = std::pair<std::string_view, std::string_view>;
+
+/// Logs one structured event: a message plus key/value fields, escaped for the configured
+/// format. Every log line of portwarden goes through here.
+void Log(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view msg,
+         std::initializer_list<LogField> fields = {});
+
+}  // namespace portwarden

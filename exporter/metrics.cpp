@@ -1,0 +1,125 @@
+#include "exporter/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+#include "exporter/build_info.h"
+
+namespace portwarden {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily NewFamily(std::string name, std::string help, MetricType type = MetricType::Gauge) {
+  return MetricFamily{std::move(name), std::move(help), type, {}};
+}
+
+void Add(MetricFamily& family, std::vector<ClientMetric::Label> labels, double value) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (family.type == MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  family.metric.push_back(std::move(m));
+}
+
+MetricFamily Single(std::string name, std::string help, std::vector<ClientMetric::Label> labels,
+                    double value) {
+  MetricFamily family = NewFamily(std::move(name), std::move(help));
+  Add(family, std::move(labels), value);
+  return family;
+}
+
+std::string Str(std::string_view s) { return std::string(s); }
+
+}  // namespace
+
+std::vector<MetricFamily> SnapshotMetrics(const Snapshot* snap) {
+  std::vector<MetricFamily> out;
+  BuildInfo build = GetBuildInfo();
+  out.push_back(Single("portwarden_build_info",
+                       "A metric with a constant '1' value labeled by version and revision "
+                       "of portwarden.",
+                       {{"version", build.version}, {"revision", build.revision}}, 1));
+  if (snap == nullptr) return out;
+
+  auto info = NewFamily("portwarden_listener_info",
+                        "Listening socket and its main owner, as sampled by the last "
+                        "collection cycle; value is always 1.");
+  auto sockets = NewFamily("portwarden_listener_sockets",
+                           "Sockets behind one listener (SO_REUSEPORT groups count each "
+                           "socket), as sampled by the last collection cycle.");
+  auto holders = NewFamily("portwarden_listener_processes",
+                           "Processes holding the listener's socket(s) (e.g. a master and its "
+                           "workers), as sampled by the last collection cycle.");
+  for (const Listener& l : snap->listeners.listeners) {
+    const Process& main = l.owner.main;
+    std::string pid = l.owner.kind == OwnerKind::kUnknown ? "" : std::to_string(main.pid);
+    std::vector<ClientMetric::Label> id = {{"proto", Str(ToString(l.proto))},
+                                           {"family", Str(ToString(l.family))},
+                                           {"address", l.address},
+                                           {"port", std::to_string(l.port)},
+                                           {"pid", pid}};
+    auto labels = id;
+    labels.push_back({"kind", Str(ToString(l.owner.kind))});
+    labels.push_back({"process", main.name});
+    labels.push_back({"user", main.user});
+    labels.push_back({"service", main.service});
+    Add(info, std::move(labels), 1);
+    Add(sockets, id, l.sockets);
+    Add(holders, id, static_cast<double>(l.owner.holders.size()));
+  }
+  out.push_back(std::move(info));
+  out.push_back(std::move(sockets));
+  out.push_back(std::move(holders));
+
+  const ListenerSet& set = snap->listeners;
+  auto count = NewFamily("portwarden_listeners",
+                         "Listeners after the port filters (before the series cap), as sampled "
+                         "by the last collection cycle.");
+  Add(count, {{"proto", "tcp"}}, static_cast<double>(set.tcp));
+  Add(count, {{"proto", "udp"}}, static_cast<double>(set.udp));
+  out.push_back(std::move(count));
+  auto unattributed = NewFamily("portwarden_listeners_unattributed",
+                                "Listeners whose owning process could not be read (no "
+                                "permission or process gone), as sampled by the last cycle.");
+  Add(unattributed, {{"proto", "tcp"}}, static_cast<double>(set.unattributed_tcp));
+  Add(unattributed, {{"proto", "udp"}}, static_cast<double>(set.unattributed_udp));
+  out.push_back(std::move(unattributed));
+  out.push_back(Single("portwarden_listeners_dropped",
+                       "Listeners left out of portwarden_listener_info by "
+                       "listeners.max_series in the last collection cycle.",
+                       {}, static_cast<double>(set.dropped)));
+  out.push_back(Single("portwarden_listener_source_info",
+                       "Socket table the listener collector read in the last cycle (netlink, "
+                       "procfs, iphlpapi); value is always 1.",
+                       {{"backend", snap->listener_backend}}, 1));
+
+  auto success = NewFamily("portwarden_collector_success",
+                           "Whether the collector succeeded in the last collection cycle.");
+  auto duration = NewFamily("portwarden_collector_duration_seconds",
+                            "How long the collector took in the last collection cycle.");
+  for (const auto& c : snap->collectors) {
+    Add(success, {{"collector", c.name}}, c.success ? 1 : 0);
+    Add(duration, {{"collector", c.name}}, c.duration_seconds);
+  }
+  out.push_back(std::move(success));
+  out.push_back(std::move(duration));
+  out.push_back(Single("portwarden_last_collection_timestamp_seconds",
+                       "Unix time when the last collection cycle finished.", {},
+                       snap->timestamp));
+  return out;
+}
+
+std::string RenderText(const std::vector<MetricFamily>& families) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+}  // namespace portwarden

@@ -1,0 +1,65 @@
+#include "exporter/sampler.h"
+
+#include <map>
+#include <string>
+
+#include "exporter/collect.h"
+#include "exporter/logging.h"
+
+namespace portwarden {
+
+Sampler::Sampler(std::unique_ptr<ListenerSource> source, Config config,
+                 std::shared_ptr<spdlog::logger> logger)
+    : source_(std::move(source)), logger_(std::move(logger)), config_(std::move(config)) {}
+
+Sampler::~Sampler() { Stop(); }
+
+void Sampler::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void Sampler::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<const Snapshot> Sampler::Latest() const {
+  std::lock_guard lock(mu_);
+  return latest_;
+}
+
+void Sampler::SetConfig(Config config) {
+  std::lock_guard lock(mu_);
+  config_ = std::move(config);
+}
+
+void Sampler::Loop() {
+  std::unique_lock lock(mu_);
+  std::map<std::string, bool> healthy;  // per collector, to log state changes only
+  while (!stopping_) {
+    Config config = config_;
+    auto next = std::chrono::steady_clock::now() + config.collect_interval;
+    lock.unlock();
+    auto snap = std::make_shared<const Snapshot>(CollectSnapshot(*source_, config));
+    for (const auto& c : snap->collectors) {
+      // Log state changes only: a collector failing every cycle logs once, not every 5s.
+      auto it = healthy.try_emplace(c.name, true).first;
+      if (c.success != it->second) {
+        if (c.success) {
+          Log(*logger_, spdlog::level::info, "collector recovered", {{"collector", c.name}});
+        } else {
+          Log(*logger_, spdlog::level::err, "collector failed",
+              {{"collector", c.name}, {"err", c.error}});
+        }
+        it->second = c.success;
+      }
+    }
+    lock.lock();
+    latest_ = std::move(snap);
+    wake_.wait_until(lock, next, [this] { return stopping_; });
+  }
+}
+
+}  // namespace portwarden

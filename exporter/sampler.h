@@ -1,0 +1,51 @@
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "collectors/listeners/source.h"
+#include "exporter/config.h"
+#include "exporter/snapshot.h"
+
+namespace portwarden {
+
+/// The sampling loop: collects every collect.interval on its own thread and publishes an
+/// immutable Snapshot. Readers (scrapes, API) only take the latest pointer: they never wait
+/// for the OS. Thread-safe.
+class Sampler {
+ public:
+  Sampler(std::unique_ptr<ListenerSource> source, Config config,
+          std::shared_ptr<spdlog::logger> logger);
+  ~Sampler();
+  Sampler(const Sampler&) = delete;
+  Sampler& operator=(const Sampler&) = delete;
+
+  /// Starts the loop; the first collection begins at once.
+  void Start();
+  /// Stops the loop and joins it; returns within one collection.
+  void Stop();
+
+  /// The latest complete snapshot, or null before the first collection finished.
+  std::shared_ptr<const Snapshot> Latest() const;
+
+  /// Replaces the configuration; the next cycle uses it.
+  void SetConfig(Config config);
+
+ private:
+  void Loop();
+
+  std::unique_ptr<ListenerSource> source_;
+  std::shared_ptr<spdlog::logger> logger_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  Config config_;                            // guarded by mu_
+  std::shared_ptr<const Snapshot> latest_;   // guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace portwarden
