@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's archive, whatever portwarden needs to build, run and test and
+# is not installed yet. Idempotent: a second run installs nothing.
+#   scripts/install-deps.sh            build + run + test dependencies
+set -euo pipefail
+
+packages=(
+  g++ make cmake pkgconf ca-certificates git
+  prometheus-cpp-dev libcivetweb-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev
+  # tests: promtool and the real servers, ss to cross-check owners, curl for humans
+  prometheus prometheus-alertmanager iproute2 procps curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Debian's prometheus packages start their services on install; a build machine wants
+# the binaries only. policy-rc.d keeps invoke-rc.d from starting anything meanwhile.
+policy=/usr/sbin/policy-rc.d
+created_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod +x "$policy"
+  created_policy=1
+fi
+trap '[ -n "$created_policy" ] && $sudo rm -f "$policy"' EXIT
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

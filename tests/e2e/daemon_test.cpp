@@ -1,0 +1,189 @@
+// The real daemon: endpoints, promtool on live output, signals, usage errors, and owners
+// compared with `ss -ltnup` for the same moment.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <regex>
+#include <set>
+
+#include "tests/support/test_support.h"
+
+namespace portwarden::testing {
+namespace {
+
+// A TCP listener on 127.0.0.1:0 held by this test process.
+struct Listening {
+  Listening() {
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), len), 0);
+    EXPECT_EQ(listen(fd, 4), 0);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~Listening() { close(fd); }
+  int fd;
+  int port;
+};
+
+// Starts portwarden on a free loopback port and waits until it logged its address.
+struct Daemon {
+  explicit Daemon(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {PortwardenBinary(), "--web.listen-address=127.0.0.1:0",
+                                     "--collect.interval=200ms"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child = std::make_unique<Child>(argv);
+    PollUntil([&] { return (port = ListenPortFromLog(child->Stderr())) != 0; });
+  }
+  std::unique_ptr<Child> child;
+  int port = 0;
+};
+
+TEST(Daemon, ServesEndpointsAndPassesPromtool) {
+  Listening mine;
+  Daemon d;
+  ASSERT_NE(d.port, 0) << d.child->Stderr();
+
+  auto healthy = HttpGet("127.0.0.1", d.port, "/-/healthy");
+  EXPECT_EQ(healthy.status, 200);
+  ASSERT_TRUE(PollUntil([&] { return HttpGet("127.0.0.1", d.port, "/-/ready").status == 200; }));
+
+  const std::string own = "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"127.0.0.1\","
+                          "port=\"" + std::to_string(mine.port) + "\",pid=\"" +
+                          std::to_string(getpid()) + "\",kind=\"process\",process=\"daemon_test\"";
+  HttpResponse metrics;
+  ASSERT_TRUE(PollUntil([&] {
+    metrics = HttpGet("127.0.0.1", d.port, "/metrics");
+    return metrics.body.find(own) != std::string::npos;
+  })) << metrics.body;
+  EXPECT_NE(metrics.headers.find("text/plain; version=0.0.4"), std::string::npos);
+  const std::string daemon_self = "port=\"" + std::to_string(d.port) + "\",pid=\"" +
+                                  std::to_string(d.child->pid()) + "\",kind=\"process\",process=\"portwarden\"";
+  EXPECT_NE(metrics.body.find(daemon_self), std::string::npos);
+  EXPECT_NE(metrics.body.find("portwarden_collector_success{collector=\"listeners\"} 1"),
+            std::string::npos);
+
+  auto promtool = RunCommand("promtool check metrics", metrics.body);
+  EXPECT_EQ(promtool.status, 0) << promtool.output;
+
+  auto landing = HttpGet("127.0.0.1", d.port, "/");
+  EXPECT_EQ(landing.status, 200);
+  EXPECT_NE(landing.body.find("<h2>Listeners</h2>"), std::string::npos);
+  EXPECT_NE(landing.body.find("<td>" + std::to_string(mine.port) + "</td>"), std::string::npos);
+  EXPECT_NE(landing.body.find("href=\"/metrics\""), std::string::npos);
+
+  EXPECT_EQ(HttpGet("127.0.0.1", d.port, "/nope").status, 404);
+  EXPECT_EQ(HttpRequest("127.0.0.1", d.port, "POST", "/metrics", "x").status, 405);
+
+  d.child->Signal(SIGTERM);
+  EXPECT_EQ(d.child->Wait(), 0);
+  EXPECT_NE(d.child->Stderr().find("msg=\"shutting down\" signal=SIGTERM"), std::string::npos);
+}
+
+TEST(Daemon, CustomTelemetryPathAndJsonLogs) {
+  Daemon d({"--web.telemetry-path=/custom", "--log.format=json"});
+  ASSERT_NE(d.port, 0) << d.child->Stderr();
+  EXPECT_NE(d.child->Stderr().find("\"msg\":\"portwarden started\""), std::string::npos);
+  ASSERT_TRUE(PollUntil([&] {
+    return HttpGet("127.0.0.1", d.port, "/custom").body.find("portwarden_listener_info") !=
+           std::string::npos;
+  }));
+  EXPECT_EQ(HttpGet("127.0.0.1", d.port, "/metrics").status, 404);
+  d.child->Signal(SIGINT);
+  EXPECT_EQ(d.child->Wait(), 0);
+}
+
+TEST(Daemon, UsageErrorsExit2) {
+  for (std::string flag : {"--bogus", "--collect.interval=fast", "--log.level=loud"}) {
+    Child c({PortwardenBinary(), flag});
+    EXPECT_EQ(c.Wait(), 2) << flag;
+    std::string name = flag.substr(0, flag.find('='));
+    EXPECT_NE(c.Stderr().find(name), std::string::npos) << c.Stderr();
+  }
+}
+
+TEST(Daemon, BadConfigFileExits1WithPosition) {
+  char path[] = "/tmp/portwarden-conf-XXXXXX";
+  int fd = mkstemp(path);
+  std::string yaml = "collect:\n  interval: soon\n";
+  (void)!write(fd, yaml.data(), yaml.size());
+  close(fd);
+  Child c({PortwardenBinary(), std::string("--config.file=") + path});
+  EXPECT_EQ(c.Wait(), 1);
+  EXPECT_NE(c.Stderr().find(std::string(path) + ":2:13: collect.interval: invalid duration"),
+            std::string::npos)
+      << c.Stderr();
+  unlink(path);
+}
+
+TEST(Daemon, PortInUseNamesTheHolder) {
+  Listening mine;
+  Child c({PortwardenBinary(), "--web.listen-address=127.0.0.1:" + std::to_string(mine.port)});
+  EXPECT_EQ(c.Wait(), 1);
+  EXPECT_NE(c.Stderr().find("the port is held by daemon_test (pid " + std::to_string(getpid())),
+            std::string::npos)
+      << c.Stderr();
+}
+
+// (proto, address, port) -> sorted holder PIDs, from `ss -Hltnup`.
+std::map<std::tuple<std::string, std::string, int>, std::set<int>> SsListeners() {
+  std::map<std::tuple<std::string, std::string, int>, std::set<int>> out;
+  auto ss = RunCommand("ss -Hltnup");
+  std::regex line(R"(^(tcp|udp)\s+\S+\s+\d+\s+\d+\s+(\S+):(\d+)\s+\S+\s*(.*)$)");
+  std::regex pid(R"(pid=(\d+))");
+  std::istringstream in(ss.output);
+  for (std::string l; std::getline(in, l);) {
+    std::smatch m;
+    if (!std::regex_match(l, m, line)) continue;
+    std::string addr = m[2];
+    if (addr == "*") addr = "::";  // ss prints a dual-stack [::] as *
+    if (addr.front() == '[') addr = addr.substr(1, addr.size() - 2);
+    addr = addr.substr(0, addr.find('%'));  // strip %iface of device-bound sockets
+    auto& pids = out[{m[1], addr, std::stoi(m[3])}];
+    std::string users = m[4];
+    for (std::sregex_iterator it(users.begin(), users.end(), pid), end; it != end; ++it) {
+      pids.insert(std::stoi((*it)[1]));
+    }
+  }
+  return out;
+}
+
+TEST(Daemon, SnapshotAgreesWithSs) {
+  Listening a, b;
+  auto before = SsListeners();
+  auto snap = RunCommand(PortwardenBinary() + " snapshot --format json 2>/dev/null");
+  auto after = SsListeners();
+  ASSERT_EQ(snap.status, 0) << snap.output;
+  auto json = nlohmann::json::parse(snap.output);
+  std::map<std::tuple<std::string, std::string, int>, std::set<int>> ours;
+  for (const auto& l : json["listeners"]) {
+    auto& pids = ours[{l["proto"], l["address"], l["port"].get<int>()}];
+    for (const auto& h : l["owner"]["holders"]) pids.insert(h["pid"].get<int>());
+  }
+  // Compare on what was stable across the two ss runs (other tests run concurrently).
+  int compared = 0;
+  for (const auto& [key, pids] : before) {
+    auto it = after.find(key);
+    if (it == after.end() || it->second != pids) continue;
+    ASSERT_TRUE(ours.contains(key)) << std::get<1>(key) << ":" << std::get<2>(key);
+    EXPECT_EQ(ours[key], pids) << std::get<1>(key) << ":" << std::get<2>(key);
+    ++compared;
+  }
+  EXPECT_GE(compared, 2);
+  EXPECT_TRUE(ours.contains({"tcp", "127.0.0.1", a.port}));
+  std::set<int> self = {getpid()};
+  EXPECT_EQ((ours[{"tcp", "127.0.0.1", b.port}]), self);
+}
+
+}  // namespace
+}  // namespace portwarden::testing

@@ -1,0 +1,138 @@
+#include "tests/support/test_support.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <regex>
+#include <thread>
+
+namespace portwarden::testing {
+
+HttpResponse HttpRequest(const std::string& host, int port, const std::string& method,
+                         const std::string& path, const std::string& body) {
+  HttpResponse resp;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0) return resp;
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  bool connected = fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0;
+  freeaddrinfo(res);
+  if (!connected) {
+    if (fd >= 0) close(fd);
+    return resp;
+  }
+  std::string req = method + " " + path + " HTTP/1.0\r\nHost: " + host + "\r\n";
+  if (!body.empty()) {
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n";
+  }
+  req += "\r\n" + body;
+  (void)!write(fd, req.data(), req.size());
+  std::string raw;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) raw.append(buf, size_t(n));
+  close(fd);
+  size_t split = raw.find("\r\n\r\n");
+  if (split == std::string::npos || std::sscanf(raw.c_str(), "HTTP/%*s %d", &resp.status) != 1) {
+    return resp;
+  }
+  resp.headers = raw.substr(0, split);
+  resp.body = raw.substr(split + 4);
+  return resp;
+}
+
+bool PollUntil(const std::function<bool()>& cond, std::chrono::milliseconds deadline) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  for (;;) {
+    if (cond()) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+Child::Child(const std::vector<std::string>& argv) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return;
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(pipefd[1], 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(pipefd[1]);
+  err_fd_ = pipefd[0];
+  fcntl(err_fd_, F_SETFL, O_NONBLOCK);
+}
+
+Child::~Child() {
+  if (pid_ > 0 && status_ < 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (err_fd_ >= 0) close(err_fd_);
+}
+
+const std::string& Child::Stderr() {
+  char buf[4096];
+  ssize_t n;
+  while (err_fd_ >= 0 && (n = read(err_fd_, buf, sizeof buf)) > 0) err_.append(buf, size_t(n));
+  return err_;
+}
+
+void Child::Signal(int sig) {
+  if (pid_ > 0 && status_ < 0) kill(pid_, sig);
+}
+
+int Child::Wait(std::chrono::milliseconds deadline) {
+  if (status_ >= 0) return status_;
+  int st = 0;
+  bool done = PollUntil([&] { return waitpid(pid_, &st, WNOHANG) == pid_; }, deadline);
+  if (!done) return -1;
+  status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  Stderr();
+  return status_;
+}
+
+std::string PortwardenBinary() { return PORTWARDEN_BINARY; }
+
+CommandResult RunCommand(const std::string& command, const std::string& stdin_text) {
+  CommandResult result;
+  char tmpl[] = "/tmp/portwarden-test-XXXXXX";
+  int fd = mkstemp(tmpl);
+  if (fd < 0) return result;
+  (void)!write(fd, stdin_text.data(), stdin_text.size());
+  close(fd);
+  FILE* p = popen((command + " < " + tmpl + " 2>&1").c_str(), "r");
+  if (p) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) result.output.append(buf, n);
+    int st = pclose(p);
+    result.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  }
+  unlink(tmpl);
+  return result;
+}
+
+int ListenPortFromLog(const std::string& log) {
+  // logfmt: address=127.0.0.1:1234; json: "address":"127.0.0.1:1234"
+  static const std::regex kAddress(R"re(address(?:=|":")\S*?:(\d+))re");
+  std::smatch m;
+  return std::regex_search(log, m, kAddress) ? std::stoi(m[1]) : 0;
+}
+
+}  // namespace portwarden::testing

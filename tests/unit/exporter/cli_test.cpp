@@ -1,0 +1,65 @@
+#include "exporter/cli.h"
+
+#include <gtest/gtest.h>
+
+namespace portwarden {
+namespace {
+
+Expected<Options> Parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "portwarden");
+  return ParseArgs(static_cast<int>(args.size()), args.data());
+}
+
+TEST(ParseArgs, DefaultsToRun) {
+  auto o = Parse({});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->command, "run");
+  EXPECT_EQ(o->listen_address, ":10061");
+  EXPECT_EQ(o->telemetry_path, "/metrics");
+  EXPECT_FALSE(o->collect_interval);
+}
+
+TEST(ParseArgs, FlagsInBothForms) {
+  auto o = Parse({"run", "--config.file=/etc/p.yml", "--web.listen-address", "127.0.0.1:9",
+                  "--collect.interval=1s", "--log.format=json", "--web.telemetry-path=/m"});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->config_file, "/etc/p.yml");
+  EXPECT_EQ(o->listen_address, "127.0.0.1:9");
+  EXPECT_EQ(o->collect_interval->count(), 1000);
+  EXPECT_EQ(o->log_format, "json");
+  EXPECT_EQ(o->telemetry_path, "/m");
+  auto s = Parse({"snapshot", "--format", "json"});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->command, "snapshot");
+  EXPECT_EQ(s->format, "json");
+}
+
+TEST(ParseArgs, ErrorsNameTheCulprit) {
+  struct Case {
+    std::vector<const char*> args;
+    const char* message;
+  } cases[] = {
+      {{"--no.such"}, "unknown flag --no.such"},
+      {{"--no.such=1"}, "unknown flag --no.such"},
+      {{"frobnicate"}, "unknown command \"frobnicate\" (expected run or snapshot)"},
+      {{"--collect.interval=5"},
+       "--collect.interval: invalid duration \"5\" (expected e.g. 500ms, 5s, 1m, 1h30m)"},
+      {{"--collect.interval"}, "flag --collect.interval needs a value"},
+      {{"--web.listen-address=10061"},
+       "--web.listen-address: invalid value \"10061\" (expected [host]:port, e.g. :10061 or "
+       "127.0.0.1:10061)"},
+      {{"--web.telemetry-path=metrics"},
+       "--web.telemetry-path: invalid value \"metrics\" (expected a path like /metrics)"},
+      {{"snapshot", "--format=xml"}, "--format: invalid value \"xml\" (expected table or json)"},
+      {{"--format=json"}, "--format applies to the snapshot command only"},
+      {{"run", "extra"}, "unexpected argument \"extra\""},
+  };
+  for (const auto& c : cases) {
+    auto o = Parse(c.args);
+    ASSERT_FALSE(o) << c.message;
+    EXPECT_EQ(o.error().message, c.message);
+  }
+}
+
+}  // namespace
+}  // namespace portwarden

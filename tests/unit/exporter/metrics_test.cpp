@@ -1,0 +1,73 @@
+#include "exporter/metrics.h"
+
+#include <gtest/gtest.h>
+
+namespace portwarden {
+namespace {
+
+Snapshot Sample() {
+  Snapshot snap;
+  snap.timestamp = 1700000000.5;
+  snap.listener_backend = "netlink";
+  Listener l;
+  l.proto = Proto::kTcp;
+  l.address = "0.0.0.0";
+  l.port = 80;
+  l.sockets = 4;
+  l.owner.kind = OwnerKind::kProcess;
+  l.owner.main = {812, 1, "nginx", "/usr/sbin/nginx", "root", "nginx.service"};
+  l.owner.holders = {l.owner.main, {813, 812, "nginx", "/usr/sbin/nginx", "www-data", ""}};
+  snap.listeners.listeners.push_back(l);
+  Listener u;
+  u.proto = Proto::kUdp;
+  u.family = Family::kIpv6;
+  u.address = "::";
+  u.port = 5353;
+  snap.listeners.listeners.push_back(u);
+  snap.listeners.tcp = 1;
+  snap.listeners.udp = 1;
+  snap.listeners.unattributed_udp = 1;
+  snap.collectors.push_back({"listeners", true, 0.25, ""});
+  return snap;
+}
+
+TEST(SnapshotMetrics, ExposesListenersAndHealth) {
+  Snapshot snap = Sample();
+  std::string text = RenderText(SnapshotMetrics(&snap));
+  for (const char* line : {
+           "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"80\","
+           "pid=\"812\",kind=\"process\",process=\"nginx\",user=\"root\",service=\"nginx.service\"} 1",
+           "portwarden_listener_info{proto=\"udp\",family=\"ipv6\",address=\"::\",port=\"5353\","
+           "pid=\"\",kind=\"unknown\",process=\"\",user=\"\",service=\"\"} 1",
+           "portwarden_listener_sockets{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\","
+           "port=\"80\",pid=\"812\"} 4",
+           "portwarden_listener_processes{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\","
+           "port=\"80\",pid=\"812\"} 2",
+           "portwarden_listeners{proto=\"udp\"} 1",
+           "portwarden_listeners_unattributed{proto=\"udp\"} 1",
+           "portwarden_listeners_dropped 0",
+           "portwarden_collector_success{collector=\"listeners\"} 1",
+           "portwarden_collector_duration_seconds{collector=\"listeners\"} 0.25",
+           "portwarden_last_collection_timestamp_seconds 1700000000.5",
+           "# HELP portwarden_listener_info Listening socket and its main owner, as sampled",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n---\n" << text;
+  }
+}
+
+TEST(SnapshotMetrics, BeforeFirstCollectionOnlyBuildInfo) {
+  auto families = SnapshotMetrics(nullptr);
+  ASSERT_EQ(families.size(), 1u);
+  EXPECT_EQ(families[0].name, "portwarden_build_info");
+}
+
+TEST(SnapshotMetrics, HostileProcessNameCannotBreakExposition) {
+  Snapshot snap = Sample();
+  snap.listeners.listeners[0].owner.main.name = "evil\"}\nportwarden_up 1 \\";
+  std::string text = RenderText(SnapshotMetrics(&snap));
+  EXPECT_NE(text.find("process=\"evil\\\"}\\nportwarden_up 1 \\\\\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("\nportwarden_up 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace portwarden
