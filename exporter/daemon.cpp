@@ -1,0 +1,96 @@
+#include "exporter/daemon.h"
+
+#include "exporter/build_info.h"
+#include "exporter/collect.h"
+#include "exporter/lifecycle.h"
+#include "exporter/logging.h"
+
+namespace portwarden {
+namespace {
+
+// Who holds the port we failed to bind, from one collection: "nginx (pid 812, user www-data)".
+std::string DescribeHolder(const std::string& listen_address, const Config& config) {
+  unsigned port = std::strtoul(listen_address.substr(listen_address.rfind(':') + 1).c_str(),
+                               nullptr, 10);
+  auto source = MakeListenerSource({});
+  Snapshot snap = CollectSnapshot(*source, config);
+  for (const Listener& l : snap.listeners.listeners) {
+    if (l.proto != Proto::kTcp || l.port != port) continue;
+    if (l.owner.kind == OwnerKind::kUnknown) return "an unknown process (no permission to read it)";
+    const Process& m = l.owner.main;
+    return m.name + " (pid " + std::to_string(m.pid) + ", user " + m.user +
+           (m.service.empty() ? "" : ", service " + m.service) + ") on " + l.address;
+  }
+  return "";
+}
+
+}  // namespace
+
+Expected<Config> LoadEffectiveConfig(const Options& options) {
+  Config config;
+  if (!options.config_file.empty()) {
+    auto loaded = LoadConfig(options.config_file);
+    if (!loaded) return loaded.error();
+    config = std::move(*loaded);
+  }
+  if (options.collect_interval) config.collect_interval = *options.collect_interval;
+  return config;
+}
+
+Daemon::Daemon(Options options) : options_(std::move(options)), log_(ComponentLogger("main")) {}
+
+Daemon::~Daemon() { Stop(); }
+
+Expected<std::string> Daemon::Start() {
+  auto config = LoadEffectiveConfig(options_);
+  if (!config) return config.error();
+  sampler_ = std::make_unique<Sampler>(MakeListenerSource({}), *config, ComponentLogger("sampler"));
+  web_ = std::make_unique<WebServer>(*sampler_, WebOptions{options_.listen_address, options_.telemetry_path},
+                                     ComponentLogger("web"));
+  auto bound = web_->Start();
+  if (!bound) {
+    std::string msg = "cannot listen on " + options_.listen_address + ": " + bound.error().message;
+    std::string holder = DescribeHolder(options_.listen_address, *config);
+    if (!holder.empty()) msg += "; the port is held by " + holder;
+    return Error{msg};
+  }
+  sampler_->Start();
+  BuildInfo build = GetBuildInfo();
+  Log(*log_, spdlog::level::info, "portwarden started",
+      {{"version", build.version}, {"address", *bound}, {"telemetry_path", options_.telemetry_path}});
+  return bound;
+}
+
+Expected<bool> Daemon::Reload() {
+  std::lock_guard lock(reload_mu_);
+  auto config = LoadEffectiveConfig(options_);
+  if (!config) {
+    Log(*log_, spdlog::level::err, "config reload failed; keeping the previous config",
+        {{"err", config.error().message}});
+    return config.error();
+  }
+  sampler_->SetConfig(std::move(*config));
+  Log(*log_, spdlog::level::info, "config reloaded", {{"file", options_.config_file}});
+  return true;
+}
+
+void Daemon::Stop() {
+  if (web_) web_->Stop();
+  if (sampler_) sampler_->Stop();
+}
+
+int RunForeground(const Options& options) {
+  ControlEvents::Install();
+  Daemon daemon(options);
+  auto started = daemon.Start();
+  if (!started) {
+    Log(*ComponentLogger("main"), spdlog::level::critical, started.error().message);
+    return 1;
+  }
+  while (ControlEvents::Wait() == ControlEvent::kReload) daemon.Reload();
+  Log(*ComponentLogger("main"), spdlog::level::info, "shutting down");
+  daemon.Stop();
+  return 0;
+}
+
+}  // namespace portwarden

@@ -1,0 +1,18 @@
+#include <windows.h>
+
+#include "exporter/lifecycle.h"
+
+namespace portwarden {
+
+void ControlEvents::Install() {
+  // Ctrl-C, Ctrl-Break, console close, logoff and shutdown all mean stop. Returning TRUE
+  // keeps the default handler (ExitProcess) from running while we shut down cleanly.
+  SetConsoleCtrlHandler(
+      [](DWORD) -> BOOL {
+        Post(ControlEvent::kStop);
+        return TRUE;
+      },
+      TRUE);
+}
+
+}  // namespace portwarden
