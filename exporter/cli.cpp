@@ -1,5 +1,6 @@
 #include "exporter/cli.h"
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -26,10 +27,22 @@ Expected<Options> ParseArgs(int argc, const char* const* argv) {
   size_t i = 0;
   if (i < args.size() && !args[i].starts_with("-")) {
     o.command = std::string(args[i++]);
-    if (o.command != "run" && o.command != "snapshot") {
-      return Error{"unknown command \"" + o.command + "\" (expected run or snapshot)"};
+    if (o.command != "run" && o.command != "snapshot" && o.command != "service") {
+      return Error{"unknown command \"" + o.command + "\" (expected run, snapshot or service)"};
+    }
+    if (o.command == "service") {
+      static constexpr std::string_view kActions[] = {"install", "uninstall", "start", "stop",
+                                                      "run"};
+      std::string_view action = i < args.size() ? args[i] : "";
+      if (std::find(std::begin(kActions), std::end(kActions), action) == std::end(kActions)) {
+        return Error{"service: expected an action: install, uninstall, start, stop or run"};
+      }
+      o.service_action = std::string(action);
+      ++i;
     }
   }
+  // Flags as given, so `service install` can hand them on to the service's command line.
+  o.flags.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
   for (; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "-h" || arg == "--help") {
@@ -96,6 +109,8 @@ Port ownership exporter: who holds which address:port, sampled, as Prometheus me
 Commands:
   run        serve metrics and the status page (default)
   snapshot   collect once, print the listeners, exit
+  service install|uninstall|start|stop
+             manage the Windows service (install takes the flags the service runs with)
 
 Flags:
   --config.file=PATH          YAML configuration file (default: built-in defaults)

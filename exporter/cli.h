@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "collectors/common/expected.h"
 
@@ -10,7 +11,9 @@ namespace portwarden {
 
 /// The command line, parsed. Flags follow the Prometheus ecosystem's names.
 struct Options {
-  std::string command = "run";  ///< run | snapshot
+  std::string command = "run";  ///< run | snapshot | service
+  std::string service_action;   ///< service: install | uninstall | start | stop | run
+  std::vector<std::string> flags;  ///< the flags exactly as given on the command line
   std::string config_file;      ///< --config.file; empty: built-in defaults
   std::string listen_address = ":10061";
   std::string telemetry_path = "/metrics";

@@ -4,86 +4,105 @@
 
 #include <charconv>
 #include <fstream>
-#include <set>
 #include <sstream>
+
+#include "exporter/yaml_reader.h"
 
 namespace portwarden {
 namespace {
 
-// Thrown only inside this file and caught by ParseConfig: carries a positioned message.
-struct ConfigError {
-  std::string message;
-};
-
-std::string Where(std::string_view file, const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  std::string where(file);
-  if (mark.line >= 0) {
-    where += ':' + std::to_string(mark.line + 1) + ':' + std::to_string(mark.column + 1);
-  }
-  return where;
-}
-
-[[noreturn]] void Fail(std::string_view file, const YAML::Node& node, const std::string& path,
-                       const std::string& what) {
-  throw ConfigError{Where(file, node) + ": " + path + ": " + what};
-}
-
-void CheckKeys(std::string_view file, const YAML::Node& map, const std::string& path,
-               const std::set<std::string>& allowed) {
-  if (!map.IsMap()) Fail(file, map, path, "expected a mapping");
-  for (const auto& kv : map) {
-    const std::string key = kv.first.Scalar();
-    if (!allowed.contains(key)) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      Fail(file, kv.first, path.empty() ? key : path + "." + key,
-           "unknown key (expected one of: " + list + ")");
-    }
-  }
-}
-
-uint16_t ParsePort(std::string_view file, const YAML::Node& node, const std::string& path,
-                   std::string_view text) {
+Expected<uint16_t> ParsePort(std::string_view text) {
   unsigned value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size() || value < 1 || value > 65535) {
-    Fail(file, node, path, "invalid port \"" + std::string(text) + "\" (expected 1-65535)");
+    return Error{"invalid port " + Quote(text) + " (expected 1-65535)"};
   }
   return static_cast<uint16_t>(value);
 }
 
-std::vector<PortRange> ParsePortList(std::string_view file, const YAML::Node& node,
-                                     const std::string& path) {
-  if (!node.IsSequence()) {
-    Fail(file, node, path, "expected a list of ports or ranges like [80, \"8000-8100\"]");
-  }
-  std::vector<PortRange> ranges;
-  for (size_t i = 0; i < node.size(); ++i) {
-    const YAML::Node item = node[i];
-    const std::string item_path = path + "[" + std::to_string(i) + "]";
-    if (!item.IsScalar()) Fail(file, item, item_path, "expected a port or a range \"A-B\"");
-    const std::string text = item.Scalar();
-    size_t dash = text.find('-');
-    PortRange r;
-    if (dash == std::string::npos) {
-      r.first = r.last = ParsePort(file, item, item_path, text);
-    } else {
-      r.first = ParsePort(file, item, item_path, std::string_view(text).substr(0, dash));
-      r.last = ParsePort(file, item, item_path, std::string_view(text).substr(dash + 1));
-      if (r.first > r.last) Fail(file, item, item_path, "range \"" + text + "\" is reversed");
-    }
-    ranges.push_back(r);
-  }
-  return ranges;
+Expected<PortRange> ParseRange(std::string_view text) {
+  size_t dash = text.find('-');
+  auto first = ParsePort(text.substr(0, dash));
+  if (!first) return first.error();
+  if (dash == std::string_view::npos) return PortRange{*first, *first};
+  auto last = ParsePort(text.substr(dash + 1));
+  if (!last) return last.error();
+  if (*first > *last) return Error{"range " + Quote(text) + " is reversed"};
+  return PortRange{*first, *last};
 }
+
+class ConfigReader : public YamlReader {
+ public:
+  using YamlReader::YamlReader;
+
+  Expected<Config> Read(const YAML::Node& root) const {
+    Config config;
+    if (root.IsNull()) return config;
+    if (auto e = CheckKeys(root, "", {"collect", "listeners", "expect"}, "a mapping")) return *e;
+    if (YAML::Node collect = root["collect"]) {
+      if (auto e = CheckKeys(collect, "collect", {"interval"}, "a mapping")) return *e;
+      if (YAML::Node interval = collect["interval"]) {
+        auto text = ReadString(interval, "collect.interval");
+        if (!text) return text.error();
+        auto d = ParseDuration(*text);
+        if (!d) return Fail(interval, "collect.interval", d.error().message);
+        config.collect_interval = *d;
+      }
+    }
+    if (YAML::Node listeners = root["listeners"]) {
+      if (auto e = CheckKeys(listeners, "listeners", {"include_ports", "exclude_ports", "max_series"},
+                             "a mapping")) {
+        return *e;
+      }
+      ListenerFilter& f = config.listener_filter;
+      for (auto [key, ranges] : {std::pair{"include_ports", &f.include},
+                                 std::pair{"exclude_ports", &f.exclude}}) {
+        if (YAML::Node n = listeners[key]) {
+          auto list = ReadPortList(n, std::string("listeners.") + key);
+          if (!list) return list.error();
+          *ranges = std::move(*list);
+        }
+      }
+      if (YAML::Node n = listeners["max_series"]) {
+        const std::string text = n.IsScalar() ? n.Scalar() : "";
+        size_t value = 0;
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || ptr != text.data() + text.size() || value == 0) {
+          return Fail(n, "listeners.max_series",
+                      "expected a positive integer, got " + YamlDescribe(n));
+        }
+        f.max_series = value;
+      }
+    }
+    return config;
+  }
+
+ private:
+  Expected<std::vector<PortRange>> ReadPortList(const YAML::Node& node,
+                                                const std::string& path) const {
+    if (!node.IsSequence()) {
+      return Fail(node, path, "expected a list of ports or ranges like [80, \"8000-8100\"], got " +
+                                  YamlDescribe(node));
+    }
+    std::vector<PortRange> ranges;
+    for (size_t i = 0; i < node.size(); ++i) {
+      const std::string item_path = path + "[" + std::to_string(i) + "]";
+      auto text = ReadString(node[i], item_path);
+      if (!text) return text.error();
+      auto range = ParseRange(*text);
+      if (!range) return Fail(node[i], item_path, range.error().message);
+      ranges.push_back(*range);
+    }
+    return ranges;
+  }
+};
 
 }  // namespace
 
 Expected<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   using std::chrono::milliseconds;
-  const std::string bad = "invalid duration \"" + std::string(text) +
-                          "\" (expected e.g. 500ms, 5s, 1m, 1h30m)";
+  const std::string bad = "invalid duration " + Quote(text) +
+                          " (expected e.g. 500ms, 5s, 1m, 1h30m)";
   if (text.empty()) return Error{bad};
   milliseconds total{0};
   size_t i = 0;
@@ -108,49 +127,17 @@ Expected<std::chrono::milliseconds> ParseDuration(std::string_view text) {
 }
 
 Expected<Config> ParseConfig(std::string_view yaml, std::string_view file_name) {
-  Config config;
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
-    if (root.IsNull()) return config;
-    CheckKeys(file_name, root, "", {"collect", "listeners"});
-    if (YAML::Node collect = root["collect"]) {
-      CheckKeys(file_name, collect, "collect", {"interval"});
-      if (YAML::Node interval = collect["interval"]) {
-        if (!interval.IsScalar()) Fail(file_name, interval, "collect.interval", "expected a duration");
-        auto d = ParseDuration(interval.Scalar());
-        if (!d) Fail(file_name, interval, "collect.interval", d.error().message);
-        config.collect_interval = *d;
-      }
-    }
-    if (YAML::Node listeners = root["listeners"]) {
-      CheckKeys(file_name, listeners, "listeners", {"exclude_ports", "include_ports", "max_series"});
-      ListenerFilter& f = config.listener_filter;
-      if (YAML::Node n = listeners["include_ports"]) {
-        f.include = ParsePortList(file_name, n, "listeners.include_ports");
-      }
-      if (YAML::Node n = listeners["exclude_ports"]) {
-        f.exclude = ParsePortList(file_name, n, "listeners.exclude_ports");
-      }
-      if (YAML::Node n = listeners["max_series"]) {
-        const std::string text = n.IsScalar() ? n.Scalar() : "";
-        size_t value = 0;
-        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (ec != std::errc() || ptr != text.data() + text.size() || value == 0) {
-          Fail(file_name, n, "listeners.max_series", "expected a positive integer");
-        }
-        f.max_series = value;
-      }
-    }
-  } catch (const ConfigError& e) {
-    return Error{e.message};
+    auto config = ConfigReader(file_name).Read(root);
+    if (!config) return config;
+    auto expectations = policy::LoadExpectations(root["expect"], file_name);
+    if (!expectations) return expectations.error();
+    config->expectations = std::move(*expectations);
+    return config;
   } catch (const YAML::Exception& e) {
-    std::string where(file_name);
-    if (e.mark.line >= 0) {
-      where += ':' + std::to_string(e.mark.line + 1) + ':' + std::to_string(e.mark.column + 1);
-    }
-    return Error{where + ": invalid YAML: " + e.msg};
+    return Error{YamlPlace(file_name, e.mark) + ": invalid YAML: " + e.msg};
   }
-  return config;
 }
 
 Expected<Config> LoadConfig(const std::string& path) {

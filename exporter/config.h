@@ -6,6 +6,7 @@
 
 #include "collectors/common/expected.h"
 #include "collectors/listeners/attribution.h"
+#include "exporter/policy/expectations.h"
 
 namespace portwarden {
 
@@ -14,6 +15,7 @@ namespace portwarden {
 struct Config {
   std::chrono::milliseconds collect_interval{5000};  ///< collect.interval
   ListenerFilter listener_filter;                    ///< listeners.{include,exclude}_ports, max_series
+  std::vector<policy::Expectation> expectations;     ///< expect: who should own which address:port
 };
 
 /// Parses a Prometheus-style duration ("500ms", "5s", "1m", "1h30m"); must be positive.

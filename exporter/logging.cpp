@@ -1,6 +1,7 @@
 #include "exporter/logging.h"
 
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <cstdio>
@@ -49,7 +50,8 @@ void AppendLogfmtValue(std::string& out, std::string_view s) {
 
 }  // namespace
 
-Expected<bool> InitLogging(std::string_view level, std::string_view format) {
+Expected<bool> InitLogging(std::string_view level, std::string_view format,
+                           const std::string& file) {
   auto parsed = spdlog::level::from_str(std::string(level));
   if (level != "off" && parsed == spdlog::level::off) {
     return Error{"--log.level: invalid value \"" + std::string(level) +
@@ -61,7 +63,15 @@ Expected<bool> InitLogging(std::string_view level, std::string_view format) {
   }
   g_json = format == "json";
   g_level = parsed;
-  g_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  if (file.empty()) {
+    g_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  } else {
+    try {
+      g_sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(file, 10 << 20, 3);
+    } catch (const spdlog::spdlog_ex& e) {
+      return Error{"cannot open log file " + file + ": " + e.what()};
+    }
+  }
   g_sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
       g_json ? R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","caller":"%n",%v})"
              : "ts=%Y-%m-%dT%H:%M:%S.%eZ level=%l caller=%n %v",

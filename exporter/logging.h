@@ -12,9 +12,11 @@
 
 namespace portwarden {
 
-/// Configures the default sink for --log.level and --log.format (logfmt|json).
-/// Returns an error naming the bad value. Call once, before any logger is made.
-Expected<bool> InitLogging(std::string_view level, std::string_view format);
+/// Configures the sink for --log.level and --log.format (logfmt|json): stderr, or with
+/// `file` a size-rotated log file (10 MiB x 3; the Windows service logs there). Returns an
+/// error naming the bad value. Call before any logger is made.
+Expected<bool> InitLogging(std::string_view level, std::string_view format,
+                           const std::string& file = "");
 
 /// A named logger for one component (sampler, web, ...), sharing the configured sink.
 std::shared_ptr<spdlog::logger> ComponentLogger(const std::string& name);

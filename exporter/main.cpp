@@ -9,6 +9,7 @@
 #include "exporter/daemon.h"
 #include "exporter/logging.h"
 #include "exporter/report.h"
+#include "exporter/service.h"
 
 namespace portwarden {
 namespace {
@@ -57,5 +58,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (options->command == "snapshot") return PrintSnapshot(*options);
+  if (options->command == "service") {
+#ifdef _WIN32
+    return RunServiceCommand(*options);
+#else
+    std::fprintf(stderr,
+                 "portwarden: error: the service command manages the Windows service; on Linux "
+                 "install packaging/portwarden.service with systemd\n");
+    return 2;
+#endif
+  }
   return RunForeground(*options);
 }

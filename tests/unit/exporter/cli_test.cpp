@@ -28,6 +28,11 @@ TEST(ParseArgs, FlagsInBothForms) {
   EXPECT_EQ(o->collect_interval->count(), 1000);
   EXPECT_EQ(o->log_format, "json");
   EXPECT_EQ(o->telemetry_path, "/m");
+  auto svc = Parse({"service", "install", "--config.file", "C:\\pw.yml"});
+  ASSERT_TRUE(svc) << svc.error().message;
+  EXPECT_EQ(svc->command, "service");
+  EXPECT_EQ(svc->service_action, "install");
+  EXPECT_EQ(svc->flags, (std::vector<std::string>{"--config.file", "C:\\pw.yml"}));
   auto s = Parse({"snapshot", "--format", "json"});
   ASSERT_TRUE(s);
   EXPECT_EQ(s->command, "snapshot");
@@ -41,7 +46,9 @@ TEST(ParseArgs, ErrorsNameTheCulprit) {
   } cases[] = {
       {{"--no.such"}, "unknown flag --no.such"},
       {{"--no.such=1"}, "unknown flag --no.such"},
-      {{"frobnicate"}, "unknown command \"frobnicate\" (expected run or snapshot)"},
+      {{"frobnicate"}, "unknown command \"frobnicate\" (expected run, snapshot or service)"},
+      {{"service"}, "service: expected an action: install, uninstall, start, stop or run"},
+      {{"service", "restart"}, "service: expected an action: install, uninstall, start, stop or run"},
       {{"--collect.interval=5"},
        "--collect.interval: invalid duration \"5\" (expected e.g. 500ms, 5s, 1m, 1h30m)"},
       {{"--collect.interval"}, "flag --collect.interval needs a value"},

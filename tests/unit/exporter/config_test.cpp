@@ -46,7 +46,7 @@ TEST(ParseConfig, ErrorsNameFileLineColumn) {
     const char* message;
   } cases[] = {
       {"colect:\n  interval: 5s\n",
-       "p.yml:1:1: colect: unknown key (expected one of: collect, listeners)"},
+       "p.yml:1:1: colect: unknown key (expected one of: collect, listeners, expect)"},
       {"collect:\n  interval: 5 s\n",
        "p.yml:2:13: collect.interval: invalid duration \"5 s\" (expected e.g. 500ms, 5s, 1m, "
        "1h30m)"},
@@ -58,11 +58,14 @@ TEST(ParseConfig, ErrorsNameFileLineColumn) {
        "p.yml:2:19: listeners.exclude_ports[0]: range \"90-80\" is reversed"},
       {"listeners:\n  include_ports: 80\n",
        "p.yml:2:18: listeners.include_ports: expected a list of ports or ranges like [80, "
-       "\"8000-8100\"]"},
+       "\"8000-8100\"], got \"80\""},
       {"listeners:\n  max_series: many\n",
-       "p.yml:2:15: listeners.max_series: expected a positive integer"},
+       "p.yml:2:15: listeners.max_series: expected a positive integer, got \"many\""},
       {"collect: [1, 2\n", "p.yml:2:1: invalid YAML: end of sequence flow not found"},
-      {"- 1\n- 2\n", "p.yml:1:1: : expected a mapping"},
+      {"- 1\n- 2\n", "p.yml:1:1: : expected a mapping, got a list"},
+      {"collect:\n  interval: 1s\ncollect:\n  interval: 2s\n", "p.yml:3:1: collect: duplicate key"},
+      {"expect:\n  - name: web\n    listen: \"*:8o\"\n    owner: {process: nginx}\n",
+       "p.yml:3:13: expect[0].listen: invalid port \"8o\" (expected 1-65535)"},
   };
   for (const auto& c : cases) {
     auto r = ParseConfig(c.yaml, "p.yml");

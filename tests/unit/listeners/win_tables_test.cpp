@@ -69,10 +69,10 @@ constexpr uint32_t kTimeWait = 11;
 
 constexpr std::array<uint8_t, 16> kAny6{};
 constexpr std::array<uint8_t, 16> kLoopback6{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-constexpr std::array<uint8_t, 16> kLinkLocal6{0xfe, 0x80, 0, 0, 0, 0, 0, 0,
+constexpr std::array<uint8_t, 16> kLinkLocal6{0xfe, 0x80, 0,    0,    0,    0,    0,    0,
                                               0x02, 0x15, 0x5d, 0xff, 0xfe, 0x01, 0x02, 0x03};
-constexpr std::array<uint8_t, 16> kDoc6{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
-                                        0, 0, 0, 0, 0, 0, 0x00, 0x50};
+constexpr std::array<uint8_t, 16> kDoc6{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0,    0,
+                                        0,    0,    0,    0,    0, 0, 0x00, 0x50};
 
 // Table header: DWORD dwNumEntries, then padding to 8 for the MODULE tables.
 Buffer Header(uint32_t count, WinTableClass table_class) {
@@ -83,8 +83,8 @@ Buffer Header(uint32_t count, WinTableClass table_class) {
 }
 
 // MIB_TCPROW_OWNER_PID / MIB_TCPROW_OWNER_MODULE.
-void Tcp4Row(Buffer& b, WinTableClass table_class, uint32_t state,
-             std::array<uint8_t, 4> local, uint16_t local_port, uint32_t pid) {
+void Tcp4Row(Buffer& b, WinTableClass table_class, uint32_t state, std::array<uint8_t, 4> local,
+             uint16_t local_port, uint32_t pid) {
   b.Dword(state).Ipv4(local[0], local[1], local[2], local[3]).Port(local_port);
   b.Ipv4(10, 0, 0, 9).Port(50123);  // remote end, meaningless for listeners
   b.Dword(pid);
@@ -122,31 +122,20 @@ void Udp6Row(Buffer& b, WinTableClass table_class, const std::array<uint8_t, 16>
 // The hand-built rows have exactly the sizes the decoder assumes (and that the Windows
 // build static_asserts against the SDK structs).
 TEST(WinTables, RowSizesMatchTheDocumentedStructs) {
-  const auto row_size = [](auto append) {
-    Buffer b;
-    append(b);
-    return b.size();
-  };
-  const auto pid = WinTableClass::kOwnerPid;
-  const auto mod = WinTableClass::kOwnerModule;
-  EXPECT_EQ(row_size([&](Buffer& b) { Tcp4Row(b, pid, kListen, {0, 0, 0, 0}, 1, 1); }),
-            kWinTcpRowOwnerPidSize);
-  EXPECT_EQ(row_size([&](Buffer& b) { Tcp4Row(b, mod, kListen, {0, 0, 0, 0}, 1, 1); }),
-            kWinTcpRowOwnerModuleSize);
-  EXPECT_EQ(row_size([&](Buffer& b) { Tcp6Row(b, pid, kListen, kAny6, 0, 1, 1); }),
-            kWinTcp6RowOwnerPidSize);
-  EXPECT_EQ(row_size([&](Buffer& b) { Tcp6Row(b, mod, kListen, kAny6, 0, 1, 1); }),
-            kWinTcp6RowOwnerModuleSize);
-  EXPECT_EQ(row_size([&](Buffer& b) { Udp4Row(b, pid, {0, 0, 0, 0}, 1, 1); }),
-            kWinUdpRowOwnerPidSize);
-  EXPECT_EQ(row_size([&](Buffer& b) { Udp4Row(b, mod, {0, 0, 0, 0}, 1, 1); }),
-            kWinUdpRowOwnerModuleSize);
-  EXPECT_EQ(row_size([&](Buffer& b) { Udp6Row(b, pid, kAny6, 0, 1, 1); }),
-            kWinUdp6RowOwnerPidSize);
-  EXPECT_EQ(row_size([&](Buffer& b) { Udp6Row(b, mod, kAny6, 0, 1, 1); }),
-            kWinUdp6RowOwnerModuleSize);
-  EXPECT_EQ(Header(0, pid).size(), kWinOwnerPidTableHeaderSize);
-  EXPECT_EQ(Header(0, mod).size(), kWinOwnerModuleTableHeaderSize);
+  for (auto table_class : {WinTableClass::kOwnerPid, WinTableClass::kOwnerModule}) {
+    const bool pid = table_class == WinTableClass::kOwnerPid;
+    Buffer tcp4, tcp6, udp4, udp6;
+    Tcp4Row(tcp4, table_class, kListen, {0, 0, 0, 0}, 1, 1);
+    Tcp6Row(tcp6, table_class, kListen, kAny6, 0, 1, 1);
+    Udp4Row(udp4, table_class, {0, 0, 0, 0}, 1, 1);
+    Udp6Row(udp6, table_class, kAny6, 0, 1, 1);
+    EXPECT_EQ(tcp4.size(), pid ? kWinTcpRowOwnerPidSize : kWinTcpRowOwnerModuleSize);
+    EXPECT_EQ(tcp6.size(), pid ? kWinTcp6RowOwnerPidSize : kWinTcp6RowOwnerModuleSize);
+    EXPECT_EQ(udp4.size(), pid ? kWinUdpRowOwnerPidSize : kWinUdpRowOwnerModuleSize);
+    EXPECT_EQ(udp6.size(), pid ? kWinUdp6RowOwnerPidSize : kWinUdp6RowOwnerModuleSize);
+    EXPECT_EQ(Header(0, table_class).size(),
+              pid ? kWinOwnerPidTableHeaderSize : kWinOwnerModuleTableHeaderSize);
+  }
 }
 
 // Rows as on an IIS host (tests/fixtures/windows/netstat-ano-en-1-iis-pid4-full.txt):
@@ -338,8 +327,7 @@ TEST(WinTables, BufferShorterThanHeaderIsAnError) {
   const std::vector<uint8_t> count_only{0, 0, 0, 0, 0};
   auto module = DecodeWinUdpTable(count_only, Family::kIpv4, WinTableClass::kOwnerModule);
   ASSERT_FALSE(module);
-  EXPECT_THAT(module.error().message,
-              HasSubstr("5 bytes is shorter than the 8-byte table header"));
+  EXPECT_THAT(module.error().message, HasSubstr("5 bytes is shorter than the 8-byte table header"));
 }
 
 TEST(WinTables, TruncatedLastRowIsAnError) {
