@@ -9,14 +9,50 @@
 namespace portwarden {
 namespace {
 
-bool TakesValue(std::string_view flag) {
-  static constexpr std::string_view kValued[] = {
-      "config.file", "web.listen-address", "web.telemetry-path", "collect.interval",
-      "log.level",   "log.format",         "format"};
-  for (auto f : kValued) {
-    if (f == flag) return true;
+constexpr std::string_view kCommands[] = {"run",   "snapshot",     "check", "learn",
+                                          "check-config", "service"};
+constexpr std::string_view kServiceActions[] = {"install", "uninstall", "start", "stop", "run"};
+constexpr std::string_view kValuedFlags[] = {"config.file", "web.listen-address",
+                                             "web.telemetry-path", "collect.interval",
+                                             "log.level", "log.format", "format", "ports"};
+
+template <size_t N>
+bool OneOf(std::string_view value, const std::string_view (&set)[N]) {
+  return std::find(std::begin(set), std::end(set), value) != std::end(set);
+}
+
+// Applies one --name=value flag; errors name the flag and what was expected.
+Expected<bool> SetFlag(Options& o, std::string_view name, const std::string& value) {
+  if (name == "config.file") {
+    o.config_file = value;
+  } else if (name == "web.listen-address") {
+    if (value.rfind(':') == std::string::npos) {
+      return Error{"--web.listen-address: invalid value \"" + value +
+                   "\" (expected [host]:port, e.g. :10061 or 127.0.0.1:10061)"};
+    }
+    o.listen_address = value;
+  } else if (name == "web.telemetry-path") {
+    if (!value.starts_with("/") || value == "/") {
+      return Error{"--web.telemetry-path: invalid value \"" + value +
+                   "\" (expected a path like /metrics)"};
+    }
+    o.telemetry_path = value;
+  } else if (name == "collect.interval") {
+    auto d = ParseDuration(value);
+    if (!d) return Error{"--collect.interval: " + d.error().message};
+    o.collect_interval = *d;
+  } else if (name == "log.level") {
+    o.log_level = value;
+  } else if (name == "log.format") {
+    o.log_format = value;
+  } else if (name == "format") {
+    o.format = value;
+  } else if (name == "ports") {
+    auto ports = ParsePortList(value);
+    if (!ports) return Error{"--ports: " + ports.error().message};
+    o.ports = std::move(*ports);
   }
-  return false;
+  return true;
 }
 
 }  // namespace
@@ -27,18 +63,21 @@ Expected<Options> ParseArgs(int argc, const char* const* argv) {
   size_t i = 0;
   if (i < args.size() && !args[i].starts_with("-")) {
     o.command = std::string(args[i++]);
-    if (o.command != "run" && o.command != "snapshot" && o.command != "service") {
-      return Error{"unknown command \"" + o.command + "\" (expected run, snapshot or service)"};
+    if (!OneOf(o.command, kCommands)) {
+      return Error{"unknown command \"" + o.command +
+                   "\" (expected run, snapshot, check, learn, check-config or service)"};
     }
     if (o.command == "service") {
-      static constexpr std::string_view kActions[] = {"install", "uninstall", "start", "stop",
-                                                      "run"};
-      std::string_view action = i < args.size() ? args[i] : "";
-      if (std::find(std::begin(kActions), std::end(kActions), action) == std::end(kActions)) {
+      if (i >= args.size() || !OneOf(args[i], kServiceActions)) {
         return Error{"service: expected an action: install, uninstall, start, stop or run"};
       }
-      o.service_action = std::string(action);
-      ++i;
+      o.service_action = std::string(args[i++]);
+    }
+    if (o.command == "check-config") {
+      if (i >= args.size() || args[i].starts_with("-")) {
+        return Error{"check-config: expected the config file to check"};
+      }
+      o.config_file = std::string(args[i++]);
     }
   }
   // Flags as given, so `service install` can hand them on to the service's command line.
@@ -53,6 +92,10 @@ Expected<Options> ParseArgs(int argc, const char* const* argv) {
       o.version = true;
       continue;
     }
+    if (arg == "--web.enable-lifecycle") {
+      o.enable_lifecycle = true;
+      continue;
+    }
     if (!arg.starts_with("--")) return Error{"unexpected argument \"" + std::string(arg) + "\""};
     std::string_view name = arg.substr(2);
     std::string value;
@@ -60,43 +103,27 @@ Expected<Options> ParseArgs(int argc, const char* const* argv) {
     if (eq != std::string_view::npos) {
       value = std::string(name.substr(eq + 1));
       name = name.substr(0, eq);
-      if (!TakesValue(name)) return Error{"unknown flag --" + std::string(name)};
-    } else {
-      if (!TakesValue(name)) return Error{"unknown flag --" + std::string(name)};
+    }
+    if (!OneOf(name, kValuedFlags)) return Error{"unknown flag --" + std::string(name)};
+    if (eq == std::string_view::npos) {
       if (i + 1 >= args.size()) return Error{"flag --" + std::string(name) + " needs a value"};
       value = std::string(args[++i]);
     }
-    if (name == "config.file") {
-      o.config_file = value;
-    } else if (name == "web.listen-address") {
-      if (value.rfind(':') == std::string::npos) {
-        return Error{"--web.listen-address: invalid value \"" + value +
-                     "\" (expected [host]:port, e.g. :10061 or 127.0.0.1:10061)"};
-      }
-      o.listen_address = value;
-    } else if (name == "web.telemetry-path") {
-      if (!value.starts_with("/") || value == "/") {
-        return Error{"--web.telemetry-path: invalid value \"" + value +
-                     "\" (expected a path like /metrics)"};
-      }
-      o.telemetry_path = value;
-    } else if (name == "collect.interval") {
-      auto d = ParseDuration(value);
-      if (!d) return Error{"--collect.interval: " + d.error().message};
-      o.collect_interval = *d;
-    } else if (name == "log.level") {
-      o.log_level = value;
-    } else if (name == "log.format") {
-      o.log_format = value;
-    } else if (name == "format") {
-      if (value != "table" && value != "json") {
-        return Error{"--format: invalid value \"" + value + "\" (expected table or json)"};
-      }
-      o.format = value;
-    }
+    if (auto ok = SetFlag(o, name, value); !ok) return ok.error();
   }
-  if (o.command != "snapshot" && o.format != "table") {
-    return Error{"--format applies to the snapshot command only"};
+
+  if (o.command == "snapshot" || o.command == "check") {
+    const char* table = o.command == "snapshot" ? "table" : "text";
+    if (o.format.empty()) o.format = table;
+    if (o.format != table && o.format != "json") {
+      return Error{"--format: invalid value \"" + o.format + "\" (expected " + table +
+                   " or json)"};
+    }
+  } else if (!o.format.empty()) {
+    return Error{"--format applies to the snapshot and check commands only"};
+  }
+  if (!o.ports.empty() && o.command != "learn") {
+    return Error{"--ports applies to the learn command only"};
   }
   return o;
 }
@@ -104,22 +131,29 @@ Expected<Options> ParseArgs(int argc, const char* const* argv) {
 std::string Usage() {
   return R"(usage: portwarden [command] [flags]
 
-Port ownership exporter: who holds which address:port, sampled, as Prometheus metrics.
+Port ownership exporter: who holds which address:port, sampled, as Prometheus metrics,
+compared with the owners you expect.
 
 Commands:
-  run        serve metrics and the status page (default)
-  snapshot   collect once, print the listeners, exit
+  run                   serve metrics, the status page and the API (default)
+  snapshot              collect once, print the listeners, exit
+  check                 collect once, compare with the expectations, print a report;
+                        exit 0 clean, 1 findings, 2 error (for cron or Nagios)
+  learn                 print an expectations file describing the current owners
+  check-config FILE     validate a config file and exit
   service install|uninstall|start|stop
-             manage the Windows service (install takes the flags the service runs with)
+                        manage the Windows service (install takes the flags it runs with)
 
 Flags:
   --config.file=PATH          YAML configuration file (default: built-in defaults)
   --web.listen-address=ADDR   address to serve on (default ":10061")
   --web.telemetry-path=PATH   path for metrics (default "/metrics")
+  --web.enable-lifecycle      allow config reload through POST /-/reload
   --collect.interval=DUR      sampling interval, overrides collect.interval (default 5s)
   --log.level=LEVEL           debug, info, warn, error (default info)
   --log.format=FORMAT         logfmt or json (default logfmt)
-  --format=FORMAT             snapshot output: table or json (default table)
+  --format=FORMAT             snapshot: table or json; check: text or json
+  --ports=LIST                learn: only these ports, e.g. 80,443,8000-8100
   --version                   print the version and exit
   -h, --help                  print this help and exit
 )";

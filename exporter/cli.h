@@ -6,12 +6,13 @@
 #include <vector>
 
 #include "collectors/common/expected.h"
+#include "collectors/listeners/attribution.h"
 
 namespace portwarden {
 
 /// The command line, parsed. Flags follow the Prometheus ecosystem's names.
 struct Options {
-  std::string command = "run";  ///< run | snapshot | service
+  std::string command = "run";  ///< run | snapshot | check | learn | check-config | service
   std::string service_action;   ///< service: install | uninstall | start | stop | run
   std::vector<std::string> flags;  ///< the flags exactly as given on the command line
   std::string config_file;      ///< --config.file; empty: built-in defaults
@@ -20,7 +21,9 @@ struct Options {
   std::optional<std::chrono::milliseconds> collect_interval;  ///< overrides the config file
   std::string log_level = "info";
   std::string log_format = "logfmt";
-  std::string format = "table";  ///< snapshot output: table | json
+  std::string format;  ///< snapshot: table | json; check: text | json (default the first)
+  std::vector<PortRange> ports;  ///< learn --ports
+  bool enable_lifecycle = false;  ///< --web.enable-lifecycle: POST /-/reload
   bool help = false;
   bool version = false;
 };

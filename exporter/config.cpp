@@ -126,6 +126,18 @@ Expected<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   return total;
 }
 
+Expected<std::vector<PortRange>> ParsePortList(std::string_view text) {
+  std::vector<PortRange> ranges;
+  while (true) {
+    size_t comma = text.find(',');
+    auto range = ParseRange(text.substr(0, comma));
+    if (!range) return range.error();
+    ranges.push_back(*range);
+    if (comma == std::string_view::npos) return ranges;
+    text.remove_prefix(comma + 1);
+  }
+}
+
 Expected<Config> ParseConfig(std::string_view yaml, std::string_view file_name) {
   try {
     YAML::Node root = YAML::Load(std::string(yaml));

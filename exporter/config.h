@@ -21,6 +21,9 @@ struct Config {
 /// Parses a Prometheus-style duration ("500ms", "5s", "1m", "1h30m"); must be positive.
 Expected<std::chrono::milliseconds> ParseDuration(std::string_view text);
 
+/// Parses a comma-separated list of ports and ranges, e.g. "80,443,8000-8100".
+Expected<std::vector<PortRange>> ParsePortList(std::string_view text);
+
 /// Parses configuration text. Errors name file:line:column and what was expected.
 Expected<Config> ParseConfig(std::string_view yaml, std::string_view file_name);
 

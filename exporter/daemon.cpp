@@ -45,8 +45,9 @@ Expected<std::string> Daemon::Start() {
   auto config = LoadEffectiveConfig(options_);
   if (!config) return config.error();
   sampler_ = std::make_unique<Sampler>(MakeListenerSource({}), *config, ComponentLogger("sampler"));
-  web_ = std::make_unique<WebServer>(*sampler_, WebOptions{options_.listen_address, options_.telemetry_path},
-                                     ComponentLogger("web"));
+  WebOptions web_options{options_.listen_address, options_.telemetry_path, nullptr};
+  if (options_.enable_lifecycle) web_options.reload = [this] { return Reload(); };
+  web_ = std::make_unique<WebServer>(*sampler_, std::move(web_options), ComponentLogger("web"));
   auto bound = web_->Start();
   if (!bound) {
     std::string msg = "cannot listen on " + options_.listen_address + ": " + bound.error().message;
@@ -65,6 +66,7 @@ Expected<bool> Daemon::Reload() {
   std::lock_guard lock(reload_mu_);
   auto config = LoadEffectiveConfig(options_);
   if (!config) {
+    sampler_->ReloadFailed();
     Log(*log_, spdlog::level::err, "config reload failed; keeping the previous config",
         {{"err", config.error().message}});
     return config.error();

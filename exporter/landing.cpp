@@ -36,6 +36,24 @@ std::string LandingPage(const Snapshot* snap, const std::string& telemetry_path)
       "</ul>\n";
   if (snap == nullptr) return h + "<p>The first collection has not finished yet.</p></body></html>\n";
 
+  const PolicyState& policy = snap->policy;
+  if (!policy.active.empty()) {
+    h += "<h2 class=\"err\">Findings (" + std::to_string(policy.active.size()) +
+         ")</h2>\n<ul class=\"err\">\n";
+    for (const auto& [key, tracked] : policy.active) {
+      const policy::Finding& f = tracked.finding;
+      h += "<li><b>" + std::string(policy::ToString(f.kind)) + "</b>" +
+           (f.rule.empty() ? "" : " [" + HtmlEscape(f.rule) + "]") + " " +
+           std::string(ToString(f.proto)) + " " + HtmlEscape(f.address) + ":" +
+           std::to_string(f.port) + ": " + HtmlEscape(f.explanation);
+      if (!f.remediation.empty()) h += "<br>Fix: <code>" + HtmlEscape(f.remediation) + "</code>";
+      h += "</li>\n";
+    }
+    h += "</ul>\n";
+  } else {
+    h += "<p>No findings: " + std::to_string(policy.evaluation.expectations.size()) +
+         " expectation(s) hold.</p>\n";
+  }
   for (const auto& c : snap->collectors) {
     if (!c.success) {
       h += "<p class=\"err\">Collector " + HtmlEscape(c.name) + " failed: " +

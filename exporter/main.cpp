@@ -1,40 +1,12 @@
 // portwarden: port ownership exporter. Entry point: commands and flags.
 #include <cstdio>
-#include <iostream>
 
-#include "collectors/listeners/source.h"
 #include "exporter/build_info.h"
 #include "exporter/cli.h"
-#include "exporter/collect.h"
+#include "exporter/commands.h"
 #include "exporter/daemon.h"
 #include "exporter/logging.h"
-#include "exporter/report.h"
 #include "exporter/service.h"
-
-namespace portwarden {
-namespace {
-
-int PrintSnapshot(const Options& options) {
-  auto config = LoadEffectiveConfig(options);
-  if (!config) {
-    std::fprintf(stderr, "portwarden: error: %s\n", config.error().message.c_str());
-    return 1;
-  }
-  auto source = MakeListenerSource({});
-  Snapshot snap = CollectSnapshot(*source, *config);
-  if (options.format == "json") {
-    std::cout << SnapshotJson(snap).dump(2) << "\n";
-  } else {
-    std::cout << SnapshotTable(snap);
-  }
-  for (const auto& c : snap.collectors) {
-    if (!c.success) return 1;
-  }
-  return 0;
-}
-
-}  // namespace
-}  // namespace portwarden
 
 int main(int argc, char** argv) {
   using namespace portwarden;
@@ -57,7 +29,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "portwarden: error: %s\n", ok.error().message.c_str());
     return 2;
   }
-  if (options->command == "snapshot") return PrintSnapshot(*options);
+  if (options->command == "snapshot") return SnapshotCommand(*options);
+  if (options->command == "check") return CheckCommand(*options);
+  if (options->command == "learn") return LearnCommand(*options);
+  if (options->command == "check-config") return CheckConfigCommand(*options);
   if (options->command == "service") {
 #ifdef _WIN32
     return RunServiceCommand(*options);

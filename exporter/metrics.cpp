@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "exporter/build_info.h"
@@ -37,16 +39,77 @@ MetricFamily Single(std::string name, std::string help, std::vector<ClientMetric
 
 std::string Str(std::string_view s) { return std::string(s); }
 
+void PolicyMetrics(const Snapshot& snap, std::vector<MetricFamily>& out) {
+  const PolicyState& p = snap.policy;
+  auto satisfied = NewFamily("portwarden_expectation_satisfied",
+                             "Whether the expectation (rule) held in the last collection cycle.");
+  for (const auto& e : p.evaluation.expectations) {
+    Add(satisfied, {{"rule", e.name}}, e.satisfied ? 1 : 0);
+  }
+  out.push_back(std::move(satisfied));
+
+  // Active findings: raised and not yet resolved (resolution waits out the hold-down).
+  auto finding = NewFamily("portwarden_finding",
+                           "An active finding (raised, not resolved by the hold-down), as of "
+                           "the last collection cycle; value is always 1.");
+  std::map<policy::FindingKind, int> per_kind;
+  for (const auto& [key, tracked] : p.active) {
+    const policy::Finding& f = tracked.finding;
+    ++per_kind[f.kind];
+    Add(finding,
+        {{"kind", Str(policy::ToString(f.kind))},
+         {"rule", f.rule},
+         {"proto", Str(ToString(f.proto))},
+         {"address", f.address},
+         {"port", std::to_string(f.port)},
+         {"owner", f.owner_identity}},
+        1);
+  }
+  out.push_back(std::move(finding));
+  auto findings = NewFamily("portwarden_findings", "Active findings by kind, as of the last cycle.");
+  for (auto kind : policy::kFindingKinds) {
+    Add(findings, {{"kind", Str(policy::ToString(kind))}}, per_kind[kind]);
+  }
+  out.push_back(std::move(findings));
+
+  std::map<std::pair<Proto, uint16_t>, std::set<std::string>> owners;
+  for (const Listener& l : snap.listeners.listeners) {
+    owners[{l.proto, l.port}].insert(policy::OwnerIdentity(l.owner));
+  }
+  auto port_owners = NewFamily("portwarden_port_owners",
+                               "Distinct owners holding a port (any address), as sampled by "
+                               "the last collection cycle; more than 1 means a shared port.");
+  for (const auto& [port, set] : owners) {
+    Add(port_owners, {{"proto", Str(ToString(port.first))}, {"port", std::to_string(port.second)}},
+        static_cast<double>(set.size()));
+  }
+  out.push_back(std::move(port_owners));
+  auto changes = NewFamily("portwarden_owner_changes", "Times the owner of an address on this "
+                           "port changed between two collection cycles.", MetricType::Counter);
+  for (const auto& [port, n] : p.owner_changes) {
+    Add(changes, {{"proto", Str(ToString(port.first))}, {"port", std::to_string(port.second)}},
+        static_cast<double>(n));
+  }
+  out.push_back(std::move(changes));
+}
+
 }  // namespace
 
-std::vector<MetricFamily> SnapshotMetrics(const Snapshot* snap) {
+std::vector<MetricFamily> SnapshotMetrics(const Snapshot* snap, const ReloadStatus& reload) {
   std::vector<MetricFamily> out;
   BuildInfo build = GetBuildInfo();
   out.push_back(Single("portwarden_build_info",
                        "A metric with a constant '1' value labeled by version and revision "
                        "of portwarden.",
                        {{"version", build.version}, {"revision", build.revision}}, 1));
+  out.push_back(Single("portwarden_config_last_reload_successful",
+                       "Whether the last configuration load or reload succeeded.", {},
+                       reload.successful ? 1 : 0));
+  out.push_back(Single("portwarden_config_last_reload_success_timestamp_seconds",
+                       "Timestamp of the last successful configuration load or reload.", {},
+                       reload.success_timestamp));
   if (snap == nullptr) return out;
+  PolicyMetrics(*snap, out);
 
   auto info = NewFamily("portwarden_listener_info",
                         "Listening socket and its main owner, as sampled by the last "

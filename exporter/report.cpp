@@ -53,6 +53,77 @@ nlohmann::json SnapshotJson(const Snapshot& snap) {
           {"collectors", collectors}};
 }
 
+nlohmann::json FindingJson(const policy::Finding& f) {
+  return {{"kind", policy::ToString(f.kind)},
+          {"rule", f.rule},
+          {"proto", ToString(f.proto)},
+          {"address", f.address},
+          {"port", f.port},
+          {"owner", f.owner},
+          {"owner_identity", f.owner_identity},
+          {"owner_address", f.owner_address},
+          {"expected", f.expected},
+          {"other", f.other},
+          {"key", f.key},
+          {"explanation", f.explanation},
+          {"remediation", f.remediation}};
+}
+
+nlohmann::json StateJson(const Snapshot& snap) {
+  nlohmann::json state = SnapshotJson(snap);
+  nlohmann::json findings = nlohmann::json::array();
+  for (const auto& [key, tracked] : snap.policy.active) {
+    nlohmann::json f = FindingJson(tracked.finding);
+    auto seconds = [](policy::TimePoint t) {
+      return std::chrono::duration<double>(t.time_since_epoch()).count();
+    };
+    f["raised_at"] = seconds(tracked.raised_at);
+    f["last_seen"] = seconds(tracked.last_seen);
+    findings.push_back(std::move(f));
+  }
+  nlohmann::json expectations = nlohmann::json::array();
+  for (const auto& e : snap.policy.evaluation.expectations) {
+    expectations.push_back({{"rule", e.name}, {"satisfied", e.satisfied}});
+  }
+  state["findings"] = std::move(findings);
+  state["expectations"] = std::move(expectations);
+  return state;
+}
+
+nlohmann::json EventsJson(const Snapshot& snap) {
+  nlohmann::json events = nlohmann::json::array();
+  if (!snap.policy.events) return events;
+  for (const Event& e : *snap.policy.events) {
+    events.push_back({{"time", e.time},
+                      {"type", e.type},
+                      {"key", e.key},
+                      {"kind", e.kind},
+                      {"rule", e.rule},
+                      {"proto", ToString(e.proto)},
+                      {"address", e.address},
+                      {"port", e.port},
+                      {"owner", e.owner},
+                      {"detail", e.detail}});
+  }
+  return events;
+}
+
+std::string FindingsText(const policy::Evaluation& evaluation) {
+  std::string out;
+  for (const auto& f : evaluation.findings) {
+    out += std::string(policy::ToString(f.kind)) + (f.rule.empty() ? "" : " [" + f.rule + "]") +
+           " " + std::string(ToString(f.proto)) + " " + f.address + ":" + std::to_string(f.port) +
+           (f.owner.empty() ? "" : " held by " + f.owner) + "\n  " + f.explanation + "\n";
+    if (!f.remediation.empty()) out += "  fix: " + f.remediation + "\n";
+  }
+  for (const auto& e : evaluation.expectations) {
+    out += std::string(e.satisfied ? "ok     " : "FAILED ") + e.name + "\n";
+  }
+  out += std::to_string(evaluation.findings.size()) + " finding(s), " +
+         std::to_string(evaluation.expectations.size()) + " expectation(s)\n";
+  return out;
+}
+
 std::string SnapshotTable(const Snapshot& snap) {
   std::vector<std::vector<std::string>> rows = {
       {"PROTO", "LOCAL ADDRESS", "PID", "PROCESS", "USER", "SERVICE", "SOCKETS", "HOLDERS"}};

@@ -8,9 +8,37 @@
 
 namespace portwarden {
 
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Every transition is logged once: raises and owner changes as warnings, the rest as info.
+void LogEvent(spdlog::logger& log, const Event& e) {
+  const std::string port = std::to_string(e.port);
+  const bool warn = e.type == "finding_raised";
+  Log(log, warn ? spdlog::level::warn : spdlog::level::info, e.type,
+      {{"kind", e.kind},
+       {"rule", e.rule},
+       {"proto", ToString(e.proto)},
+       {"address", e.address},
+       {"port", port},
+       {"owner", e.owner},
+       {"detail", e.detail}});
+}
+
+}  // namespace
+
 Sampler::Sampler(std::unique_ptr<ListenerSource> source, Config config,
                  std::shared_ptr<spdlog::logger> logger)
-    : source_(std::move(source)), logger_(std::move(logger)), config_(std::move(config)) {}
+    : source_(std::move(source)),
+      logger_(std::move(logger)),
+      config_(std::move(config)),
+      monitor_(config_.listener_filter.max_series) {
+  reload_.success_timestamp = Now();
+}
 
 Sampler::~Sampler() { Stop(); }
 
@@ -33,6 +61,17 @@ std::shared_ptr<const Snapshot> Sampler::Latest() const {
 void Sampler::SetConfig(Config config) {
   std::lock_guard lock(mu_);
   config_ = std::move(config);
+  reload_ = {true, Now()};
+}
+
+void Sampler::ReloadFailed() {
+  std::lock_guard lock(mu_);
+  reload_.successful = false;
+}
+
+ReloadStatus Sampler::Reload() const {
+  std::lock_guard lock(mu_);
+  return reload_;
 }
 
 void Sampler::Loop() {
@@ -42,7 +81,10 @@ void Sampler::Loop() {
     Config config = config_;
     auto next = std::chrono::steady_clock::now() + config.collect_interval;
     lock.unlock();
-    auto snap = std::make_shared<const Snapshot>(CollectSnapshot(*source_, config));
+    auto snap = std::make_shared<Snapshot>(CollectSnapshot(*source_, config));
+    auto [policy, events] = monitor_.Observe(*snap, config.expectations);
+    snap->policy = std::move(policy);
+    for (const Event& e : events) LogEvent(*logger_, e);
     for (const auto& c : snap->collectors) {
       // Log state changes only: a collector failing every cycle logs once, not every 5s.
       auto it = healthy.try_emplace(c.name, true).first;

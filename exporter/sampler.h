@@ -9,6 +9,7 @@
 
 #include "collectors/listeners/source.h"
 #include "exporter/config.h"
+#include "exporter/monitor.h"
 #include "exporter/snapshot.h"
 
 namespace portwarden {
@@ -32,8 +33,13 @@ class Sampler {
   /// The latest complete snapshot, or null before the first collection finished.
   std::shared_ptr<const Snapshot> Latest() const;
 
-  /// Replaces the configuration; the next cycle uses it.
+  /// Replaces the configuration after a successful reload; the next cycle uses it.
   void SetConfig(Config config);
+  /// Records a failed reload (the running configuration stays).
+  void ReloadFailed();
+
+  /// Whether the last config (re)load succeeded, and when the last good one happened.
+  ReloadStatus Reload() const;
 
  private:
   void Loop();
@@ -43,8 +49,10 @@ class Sampler {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   Config config_;                            // guarded by mu_
+  ReloadStatus reload_;                      // guarded by mu_
   std::shared_ptr<const Snapshot> latest_;   // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
+  Monitor monitor_;                          // sampling thread only
   std::thread thread_;
 };
 

@@ -1,9 +1,16 @@
 #pragma once
 
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "collectors/listeners/attribution.h"
+#include "exporter/policy/finding_tracker.h"
+#include "exporter/policy/policy.h"
 
 namespace portwarden {
 
@@ -15,6 +22,35 @@ struct CollectorStatus {
   std::string error;  ///< empty on success
 };
 
+/// One entry of the bounded history served at /api/v1/events.
+struct Event {
+  double time = 0;    ///< Unix seconds
+  std::string type;   ///< finding_raised | finding_resolved | listener_appeared |
+                      ///< listener_vanished
+  std::string key;    ///< finding key, or proto/address/port/owner identity of a listener
+  std::string kind;   ///< finding kind (finding events); empty otherwise
+  std::string rule;
+  Proto proto = Proto::kTcp;
+  std::string address;
+  uint16_t port = 0;
+  std::string owner;
+  std::string detail;  ///< the explanation (findings) or a short description (listeners)
+};
+
+/// Policy state carried from cycle to cycle, attached to each published snapshot.
+struct PolicyState {
+  policy::Evaluation evaluation;  ///< this cycle's raw findings and expectation status
+  std::map<std::string, policy::TrackedFinding> active;  ///< raised, not yet resolved
+  std::map<std::pair<Proto, uint16_t>, uint64_t> owner_changes;  ///< cumulative, bounded
+  std::shared_ptr<const std::deque<Event>> events;  ///< newest last, bounded
+};
+
+/// State of the configuration file (portwarden_config_last_reload_*).
+struct ReloadStatus {
+  bool successful = true;        ///< the last load or reload succeeded
+  double success_timestamp = 0;  ///< Unix seconds of the last successful one
+};
+
 /// Everything one collection cycle saw. Immutable once published: scrapes and API calls
 /// share it through shared_ptr<const Snapshot> and never touch the OS.
 struct Snapshot {
@@ -22,6 +58,7 @@ struct Snapshot {
   ListenerSet listeners;
   std::string listener_backend;  ///< socket table read: "netlink", "procfs", ...
   std::vector<CollectorStatus> collectors;
+  PolicyState policy;  ///< findings and history as of this cycle (see Monitor)
 };
 
 }  // namespace portwarden

@@ -7,20 +7,19 @@
 #include "exporter/landing.h"
 #include "exporter/logging.h"
 #include "exporter/metrics.h"
+#include "exporter/report.h"
 
 namespace portwarden {
 namespace {
 
 void Send(mg_connection* conn, int status, const char* reason, const char* content_type,
           const std::string& body, bool head) {
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\n"
-            "Content-Type: %s\r\n"
-            "Content-Length: %zu\r\n"
-            "Cache-Control: no-store\r\n"
-            "X-Content-Type-Options: nosniff\r\n"
-            "\r\n",
-            status, reason, content_type, body.size());
+  // Built here, not with mg_printf: on Windows CivetWeb formats with msvcrt, which lacks %zu.
+  std::string head_text = "HTTP/1.1 " + std::to_string(status) + " " + reason +
+                          "\r\nContent-Type: " + content_type +
+                          "\r\nContent-Length: " + std::to_string(body.size()) +
+                          "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n";
+  mg_write(conn, head_text.data(), head_text.size());
   if (!head) mg_write(conn, body.data(), body.size());
 }
 
@@ -100,6 +99,27 @@ int WebServer::Handle(mg_connection* conn) {
   const mg_request_info* req = mg_get_request_info(conn);
   const std::string uri = req->local_uri ? req->local_uri : "";
   const bool head = std::strcmp(req->request_method, "HEAD") == 0;
+  const bool post = std::strcmp(req->request_method, "POST") == 0;
+  if (uri == "/-/reload") {
+    if (!post && std::strcmp(req->request_method, "PUT") != 0) {
+      Send(conn, 405, "Method Not Allowed", "text/plain; charset=utf-8",
+           "use POST or PUT\n", head);
+      return 405;
+    }
+    if (!options_.reload) {
+      Send(conn, 403, "Forbidden", "text/plain; charset=utf-8",
+           "Lifecycle API is not enabled (--web.enable-lifecycle).\n", false);
+      return 403;
+    }
+    auto reloaded = options_.reload();
+    if (!reloaded) {
+      Send(conn, 500, "Internal Server Error", "text/plain; charset=utf-8",
+           "failed to reload config: " + reloaded.error().message + "\n", false);
+      return 500;
+    }
+    Send(conn, 200, "OK", "text/plain; charset=utf-8", "config reloaded\n", false);
+    return 200;
+  }
   if (!head && std::strcmp(req->request_method, "GET") != 0) {
     Send(conn, 405, "Method Not Allowed", "text/plain; charset=utf-8",
          "method not allowed\n", false);
@@ -108,7 +128,7 @@ int WebServer::Handle(mg_connection* conn) {
   auto snap = sampler_.Latest();
   if (uri == options_.telemetry_path) {
     Send(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
-         RenderText(SnapshotMetrics(snap.get())), head);
+         RenderText(SnapshotMetrics(snap.get(), sampler_.Reload())), head);
     return 200;
   }
   if (uri == "/-/healthy") {
@@ -123,6 +143,19 @@ int WebServer::Handle(mg_connection* conn) {
     Send(conn, 503, "Service Unavailable", "text/plain; charset=utf-8",
          "Not ready: the first collection has not finished\n", head);
     return 503;
+  }
+  if (uri == "/api/v1/state" || uri == "/api/v1/events") {
+    if (!snap) {
+      Send(conn, 503, "Service Unavailable", "application/json",
+           R"({"status":"error","error":"the first collection has not finished"})" "\n", head);
+      return 503;
+    }
+    nlohmann::json body = {{"status", "success"},
+                           {"data", uri == "/api/v1/state" ? StateJson(*snap) : EventsJson(*snap)}};
+    // replace: host-derived strings (process names) may hold invalid UTF-8.
+    Send(conn, 200, "OK", "application/json",
+         body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", head);
+    return 200;
   }
   if (uri == "/") {
     Send(conn, 200, "OK", "text/html; charset=utf-8",

@@ -2,6 +2,7 @@
 
 #include <spdlog/logger.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,9 +18,12 @@ namespace portwarden {
 struct WebOptions {
   std::string listen_address = ":10061";  ///< [host]:port; port 0 picks a free one
   std::string telemetry_path = "/metrics";
+  /// POST /-/reload calls this; empty unless --web.enable-lifecycle (then 403).
+  std::function<Expected<bool>()> reload;
 };
 
-/// The HTTP endpoints (/metrics, /, /-/healthy, /-/ready) over CivetWeb. Handlers only
+/// The HTTP endpoints (/metrics, /, /-/healthy, /-/ready, /-/reload, /api/v1/state,
+/// /api/v1/events) over CivetWeb. Handlers only
 /// read the sampler's latest snapshot. Start/Stop from one thread; handlers run on
 /// CivetWeb's worker threads.
 class WebServer {

@@ -69,13 +69,13 @@ class WindowsListenerSource : public ListenerSource {
       });
       if (!tcp) return tcp.error();
       auto tcp_rows = DecodeWinTcpTable(*tcp, family, WinTableClass::kOwnerPid);
-      if (!tcp_rows) return Error{"GetExtendedTcpTable: " + tcp_rows.error().message};
+      if (!tcp_rows) return tcp_rows.error();
       auto udp = ReadTable("GetExtendedUdpTable", [af](void* p, DWORD* size) {
         return GetExtendedUdpTable(p, size, FALSE, af, UDP_TABLE_OWNER_PID, 0);
       });
       if (!udp) return udp.error();
       auto udp_rows = DecodeWinUdpTable(*udp, family, WinTableClass::kOwnerPid);
-      if (!udp_rows) return Error{"GetExtendedUdpTable: " + udp_rows.error().message};
+      if (!udp_rows) return udp_rows.error();
       for (auto* rows : {&*tcp_rows, &*udp_rows}) {
         for (auto& e : *rows) entries.push_back(std::move(e));
       }

@@ -37,6 +37,14 @@ TEST(ParseArgs, FlagsInBothForms) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->command, "snapshot");
   EXPECT_EQ(s->format, "json");
+  auto learn = Parse({"learn", "--ports", "80,8000-8002"});
+  ASSERT_TRUE(learn) << learn.error().message;
+  ASSERT_EQ(learn->ports.size(), 2u);
+  EXPECT_EQ(learn->ports[1].last, 8002);
+  auto cc = Parse({"check-config", "/etc/portwarden.yml"});
+  ASSERT_TRUE(cc);
+  EXPECT_EQ(cc->config_file, "/etc/portwarden.yml");
+  EXPECT_EQ(Parse({"check"})->format, "text");
 }
 
 TEST(ParseArgs, ErrorsNameTheCulprit) {
@@ -46,7 +54,7 @@ TEST(ParseArgs, ErrorsNameTheCulprit) {
   } cases[] = {
       {{"--no.such"}, "unknown flag --no.such"},
       {{"--no.such=1"}, "unknown flag --no.such"},
-      {{"frobnicate"}, "unknown command \"frobnicate\" (expected run, snapshot or service)"},
+      {{"frobnicate"}, "unknown command \"frobnicate\" (expected run, snapshot, check, learn, check-config or service)"},
       {{"service"}, "service: expected an action: install, uninstall, start, stop or run"},
       {{"service", "restart"}, "service: expected an action: install, uninstall, start, stop or run"},
       {{"--collect.interval=5"},
@@ -58,7 +66,11 @@ TEST(ParseArgs, ErrorsNameTheCulprit) {
       {{"--web.telemetry-path=metrics"},
        "--web.telemetry-path: invalid value \"metrics\" (expected a path like /metrics)"},
       {{"snapshot", "--format=xml"}, "--format: invalid value \"xml\" (expected table or json)"},
-      {{"--format=json"}, "--format applies to the snapshot command only"},
+      {{"--format=json"}, "--format applies to the snapshot and check commands only"},
+      {{"check", "--format=table"}, "--format: invalid value \"table\" (expected text or json)"},
+      {{"learn", "--ports=80,x"}, "--ports: invalid port \"x\" (expected 1-65535)"},
+      {{"run", "--ports=80"}, "--ports applies to the learn command only"},
+      {{"check-config"}, "check-config: expected the config file to check"},
       {{"run", "extra"}, "unexpected argument \"extra\""},
   };
   for (const auto& c : cases) {

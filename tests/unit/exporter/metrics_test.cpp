@@ -33,7 +33,7 @@ Snapshot Sample() {
 
 TEST(SnapshotMetrics, ExposesListenersAndHealth) {
   Snapshot snap = Sample();
-  std::string text = RenderText(SnapshotMetrics(&snap));
+  std::string text = RenderText(SnapshotMetrics(&snap, {}));
   for (const char* line : {
            "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"80\","
            "pid=\"812\",kind=\"process\",process=\"nginx\",user=\"root\",service=\"nginx.service\"} 1",
@@ -56,15 +56,17 @@ TEST(SnapshotMetrics, ExposesListenersAndHealth) {
 }
 
 TEST(SnapshotMetrics, BeforeFirstCollectionOnlyBuildInfo) {
-  auto families = SnapshotMetrics(nullptr);
-  ASSERT_EQ(families.size(), 1u);
+  auto families = SnapshotMetrics(nullptr, {true, 5});
+  ASSERT_EQ(families.size(), 3u);
   EXPECT_EQ(families[0].name, "portwarden_build_info");
+  EXPECT_EQ(families[2].name, "portwarden_config_last_reload_success_timestamp_seconds");
+  EXPECT_EQ(families[2].metric[0].gauge.value, 5);
 }
 
 TEST(SnapshotMetrics, HostileProcessNameCannotBreakExposition) {
   Snapshot snap = Sample();
   snap.listeners.listeners[0].owner.main.name = "evil\"}\nportwarden_up 1 \\";
-  std::string text = RenderText(SnapshotMetrics(&snap));
+  std::string text = RenderText(SnapshotMetrics(&snap, {}));
   EXPECT_NE(text.find("process=\"evil\\\"}\\nportwarden_up 1 \\\\\""), std::string::npos) << text;
   EXPECT_EQ(text.find("\nportwarden_up 1"), std::string::npos);
 }

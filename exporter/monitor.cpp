@@ -1,0 +1,112 @@
+#include "exporter/monitor.h"
+
+#include <algorithm>
+#include <set>
+
+namespace portwarden {
+namespace {
+
+std::string ListenerKey(const Listener& l) {
+  return std::string(ToString(l.proto)) + "|" + l.address + "|" + std::to_string(l.port) + "|" +
+         policy::OwnerIdentity(l.owner);
+}
+
+Event FindingEvent(const char* type, const policy::Finding& f, double time) {
+  Event e;
+  e.time = time;
+  e.type = type;
+  e.key = f.key;
+  e.kind = std::string(policy::ToString(f.kind));
+  e.rule = f.rule;
+  e.proto = f.proto;
+  e.address = f.address;
+  e.port = f.port;
+  e.owner = f.owner;
+  e.detail = f.explanation;
+  return e;
+}
+
+Event ListenerEvent(const char* type, const Listener& l, double time) {
+  Event e;
+  e.time = time;
+  e.type = type;
+  e.key = ListenerKey(l);
+  e.proto = l.proto;
+  e.address = l.address;
+  e.port = l.port;
+  e.owner = policy::DescribeOwner(l.owner);
+  e.detail = std::string(type == std::string("listener_appeared") ? "now listening" : "stopped listening");
+  return e;
+}
+
+}  // namespace
+
+Monitor::Monitor(size_t max_ports)
+    : max_ports_(max_ports),
+      tracker_(policy::HoldDown{kHoldDownCycles, std::chrono::seconds(0)}),
+      events_(std::make_shared<std::deque<Event>>()) {}
+
+void Monitor::Record(std::vector<Event>& out, Event e) {
+  out.push_back(e);
+  events_->push_back(std::move(e));
+  if (events_->size() > kMaxEvents) events_->pop_front();
+}
+
+std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
+    const Snapshot& snap, const std::vector<policy::Expectation>& expectations) {
+  const auto& listeners = snap.listeners.listeners;
+  PolicyState state;
+  state.evaluation = policy::Evaluate(listeners, first_ ? nullptr : &previous_, expectations);
+  std::vector<Event> out;
+  // Copy-on-write: readers of earlier snapshots keep their own history.
+  events_ = std::make_shared<std::deque<Event>>(*events_);
+
+  auto now = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::duration<double>(snap.timestamp)));
+  for (const auto& t : tracker_.Update(state.evaluation, now)) {
+    Record(out, FindingEvent(t.kind == policy::TransitionKind::kRaised ? "finding_raised"
+                                                                       : "finding_resolved",
+                             t.finding, snap.timestamp));
+  }
+
+  for (const auto& f : state.evaluation.findings) {
+    if (f.kind != policy::FindingKind::kChanged) continue;
+    auto port = std::make_pair(f.proto, f.port);
+    ++owner_changes_[port];
+    last_change_[port] = snap.timestamp;
+  }
+  while (owner_changes_.size() > max_ports_) {
+    auto oldest = std::min_element(last_change_.begin(), last_change_.end(),
+                                   [](const auto& a, const auto& b) { return a.second < b.second; });
+    owner_changes_.erase(oldest->first);
+    last_change_.erase(oldest);
+  }
+
+  std::set<std::string> seen;
+  for (const Listener& l : listeners) {
+    std::string key = ListenerKey(l);
+    seen.insert(key);
+    auto [it, inserted] = presence_.try_emplace(key, Presence{l, 0});
+    it->second.absent = 0;
+    it->second.listener = l;
+    if (inserted && !first_) Record(out, ListenerEvent("listener_appeared", l, snap.timestamp));
+  }
+  for (auto it = presence_.begin(); it != presence_.end();) {
+    if (!seen.contains(it->first) && ++it->second.absent >= kHoldDownCycles) {
+      Record(out, ListenerEvent("listener_vanished", it->second.listener, snap.timestamp));
+      it = presence_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+
+  previous_ = listeners;
+  first_ = false;
+  state.active = tracker_.Active();
+  state.owner_changes = owner_changes_;
+  state.events = events_;
+  return {std::move(state), std::move(out)};
+}
+
+}  // namespace portwarden

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "exporter/snapshot.h"
+
+namespace portwarden {
+
+/// Turns successive snapshots into findings with hold-down, owner-change counters and an
+/// event history. Pure apart from its own state: no OS, no clock (the snapshot's timestamp
+/// is the time), no logging. Not thread-safe: the sampling loop owns it.
+///
+/// Hold-down (so a flapping listener does not spam): a finding is raised at once and
+/// resolved only after it was absent for 3 consecutive cycles; a listener "vanished" event
+/// also waits 3 absent cycles, and a listener that comes back within them makes no event.
+class Monitor {
+ public:
+  static constexpr int kHoldDownCycles = 3;
+  static constexpr size_t kMaxEvents = 1000;
+
+  /// `max_ports` bounds owner_changes (the listener series cap): the least recently changed
+  /// port is forgotten first.
+  explicit Monitor(size_t max_ports = 5000);
+
+  /// Evaluates `snap` against the expectations and the previous cycle. Returns the state to
+  /// publish with it and the events this cycle produced (already in the history).
+  std::pair<PolicyState, std::vector<Event>> Observe(
+      const Snapshot& snap, const std::vector<policy::Expectation>& expectations);
+
+ private:
+  struct Presence {
+    Listener listener;
+    int absent = 0;
+  };
+  void Record(std::vector<Event>& out, Event e);
+
+  size_t max_ports_;
+  policy::FindingTracker tracker_;
+  std::vector<Listener> previous_;
+  bool first_ = true;
+  std::map<std::string, Presence> presence_;
+  std::map<std::pair<Proto, uint16_t>, uint64_t> owner_changes_;
+  std::map<std::pair<Proto, uint16_t>, double> last_change_;
+  std::shared_ptr<std::deque<Event>> events_;
+};
+
+}  // namespace portwarden
