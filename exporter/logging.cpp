@@ -48,6 +48,26 @@ void AppendLogfmtValue(std::string& out, std::string_view s) {
   }
 }
 
+// Level names as the Prometheus ecosystem writes them (spdlog says "warning", "critical").
+class LevelFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string_view name;
+    switch (msg.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug: name = "debug"; break;
+      case spdlog::level::info: name = "info"; break;
+      case spdlog::level::warn: name = "warn"; break;
+      default: name = "error"; break;
+    }
+    dest.append(name.data(), name.data() + name.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<LevelFlag>();
+  }
+};
+
 }  // namespace
 
 Expected<bool> InitLogging(std::string_view level, std::string_view format,
@@ -72,10 +92,11 @@ Expected<bool> InitLogging(std::string_view level, std::string_view format,
       return Error{"cannot open log file " + file + ": " + e.what()};
     }
   }
-  g_sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-      g_json ? R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","caller":"%n",%v})"
-             : "ts=%Y-%m-%dT%H:%M:%S.%eZ level=%l caller=%n %v",
-      spdlog::pattern_time_type::utc, "\n"));
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc, "\n");
+  formatter->add_flag<LevelFlag>('*').set_pattern(
+      g_json ? R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%*","caller":"%n",%v})"
+             : "ts=%Y-%m-%dT%H:%M:%S.%eZ level=%* caller=%n %v");
+  g_sink->set_formatter(std::move(formatter));
   return true;
 }
 

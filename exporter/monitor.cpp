@@ -47,6 +47,8 @@ Monitor::Monitor(size_t max_ports)
       events_(std::make_shared<std::deque<Event>>()) {}
 
 void Monitor::Record(std::vector<Event>& out, Event e) {
+  // Copy-on-write, once per cycle with events: readers of earlier snapshots keep theirs.
+  if (out.empty()) events_ = std::make_shared<std::deque<Event>>(*events_);
   out.push_back(e);
   events_->push_back(std::move(e));
   if (events_->size() > kMaxEvents) events_->pop_front();
@@ -58,8 +60,6 @@ std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
   PolicyState state;
   state.evaluation = policy::Evaluate(listeners, first_ ? nullptr : &previous_, expectations);
   std::vector<Event> out;
-  // Copy-on-write: readers of earlier snapshots keep their own history.
-  events_ = std::make_shared<std::deque<Event>>(*events_);
 
   auto now = std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(

@@ -18,57 +18,26 @@
 namespace portwarden::testing {
 namespace {
 
-// A TCP listener on 127.0.0.1:0 held by this test process.
-struct Listening {
-  Listening() {
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), len), 0);
-    EXPECT_EQ(listen(fd, 4), 0);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
-  ~Listening() { close(fd); }
-  int fd;
-  int port;
-};
-
-// Starts portwarden on a free loopback port and waits until it logged its address.
-struct Daemon {
-  explicit Daemon(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {PortwardenBinary(), "--web.listen-address=127.0.0.1:0",
-                                     "--collect.interval=200ms"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    child = std::make_unique<Child>(argv);
-    PollUntil([&] { return (port = ListenPortFromLog(child->Stderr())) != 0; });
-  }
-  std::unique_ptr<Child> child;
-  int port = 0;
-};
-
 TEST(Daemon, ServesEndpointsAndPassesPromtool) {
-  Listening mine;
-  Daemon d;
-  ASSERT_NE(d.port, 0) << d.child->Stderr();
+  TcpListener mine;
+  DaemonProcess d;
+  ASSERT_NE(d.port(), 0) << d.child().Stderr();
 
-  auto healthy = HttpGet("127.0.0.1", d.port, "/-/healthy");
+  auto healthy = HttpGet("127.0.0.1", d.port(), "/-/healthy");
   EXPECT_EQ(healthy.status, 200);
-  ASSERT_TRUE(PollUntil([&] { return HttpGet("127.0.0.1", d.port, "/-/ready").status == 200; }));
+  ASSERT_TRUE(PollUntil([&] { return HttpGet("127.0.0.1", d.port(), "/-/ready").status == 200; }));
 
   const std::string own = "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"127.0.0.1\","
-                          "port=\"" + std::to_string(mine.port) + "\",pid=\"" +
+                          "port=\"" + std::to_string(mine.port()) + "\",pid=\"" +
                           std::to_string(getpid()) + "\",kind=\"process\",process=\"daemon_test\"";
   HttpResponse metrics;
   ASSERT_TRUE(PollUntil([&] {
-    metrics = HttpGet("127.0.0.1", d.port, "/metrics");
+    metrics = HttpGet("127.0.0.1", d.port(), "/metrics");
     return metrics.body.find(own) != std::string::npos;
   })) << metrics.body;
   EXPECT_NE(metrics.headers.find("text/plain; version=0.0.4"), std::string::npos);
-  const std::string daemon_self = "port=\"" + std::to_string(d.port) + "\",pid=\"" +
-                                  std::to_string(d.child->pid()) + "\",kind=\"process\",process=\"portwarden\"";
+  const std::string daemon_self = "port=\"" + std::to_string(d.port()) + "\",pid=\"" +
+                                  std::to_string(d.child().pid()) + "\",kind=\"process\",process=\"portwarden\"";
   EXPECT_NE(metrics.body.find(daemon_self), std::string::npos);
   EXPECT_NE(metrics.body.find("portwarden_collector_success{collector=\"listeners\"} 1"),
             std::string::npos);
@@ -76,31 +45,31 @@ TEST(Daemon, ServesEndpointsAndPassesPromtool) {
   auto promtool = RunCommand("promtool check metrics", metrics.body);
   EXPECT_EQ(promtool.status, 0) << promtool.output;
 
-  auto landing = HttpGet("127.0.0.1", d.port, "/");
+  auto landing = HttpGet("127.0.0.1", d.port(), "/");
   EXPECT_EQ(landing.status, 200);
   EXPECT_NE(landing.body.find("<h2>Listeners</h2>"), std::string::npos);
-  EXPECT_NE(landing.body.find("<td>" + std::to_string(mine.port) + "</td>"), std::string::npos);
+  EXPECT_NE(landing.body.find("<td>" + std::to_string(mine.port()) + "</td>"), std::string::npos);
   EXPECT_NE(landing.body.find("href=\"/metrics\""), std::string::npos);
 
-  EXPECT_EQ(HttpGet("127.0.0.1", d.port, "/nope").status, 404);
-  EXPECT_EQ(HttpRequest("127.0.0.1", d.port, "POST", "/metrics", "x").status, 405);
+  EXPECT_EQ(HttpGet("127.0.0.1", d.port(), "/nope").status, 404);
+  EXPECT_EQ(HttpRequest("127.0.0.1", d.port(), "POST", "/metrics", "x").status, 405);
 
-  d.child->Signal(SIGTERM);
-  EXPECT_EQ(d.child->Wait(), 0);
-  EXPECT_NE(d.child->Stderr().find("msg=\"shutting down\""), std::string::npos);
+  d.child().Signal(SIGTERM);
+  EXPECT_EQ(d.child().Wait(), 0);
+  EXPECT_NE(d.child().Stderr().find("msg=\"shutting down\""), std::string::npos);
 }
 
 TEST(Daemon, CustomTelemetryPathAndJsonLogs) {
-  Daemon d({"--web.telemetry-path=/custom", "--log.format=json"});
-  ASSERT_NE(d.port, 0) << d.child->Stderr();
-  EXPECT_NE(d.child->Stderr().find("\"msg\":\"portwarden started\""), std::string::npos);
+  DaemonProcess d({"--web.telemetry-path=/custom", "--log.format=json"});
+  ASSERT_NE(d.port(), 0) << d.child().Stderr();
+  EXPECT_NE(d.child().Stderr().find("\"msg\":\"portwarden started\""), std::string::npos);
   ASSERT_TRUE(PollUntil([&] {
-    return HttpGet("127.0.0.1", d.port, "/custom").body.find("portwarden_listener_info") !=
+    return HttpGet("127.0.0.1", d.port(), "/custom").body.find("portwarden_listener_info") !=
            std::string::npos;
   }));
-  EXPECT_EQ(HttpGet("127.0.0.1", d.port, "/metrics").status, 404);
-  d.child->Signal(SIGINT);
-  EXPECT_EQ(d.child->Wait(), 0);
+  EXPECT_EQ(HttpGet("127.0.0.1", d.port(), "/metrics").status, 404);
+  d.child().Signal(SIGINT);
+  EXPECT_EQ(d.child().Wait(), 0);
 }
 
 TEST(Daemon, UsageErrorsExit2) {
@@ -113,22 +82,18 @@ TEST(Daemon, UsageErrorsExit2) {
 }
 
 TEST(Daemon, BadConfigFileExits1WithPosition) {
-  char path[] = "/tmp/portwarden-conf-XXXXXX";
-  int fd = mkstemp(path);
-  std::string yaml = "collect:\n  interval: soon\n";
-  (void)!write(fd, yaml.data(), yaml.size());
-  close(fd);
-  Child c({PortwardenBinary(), std::string("--config.file=") + path});
+  std::string path = WriteTempFile("collect:\n  interval: soon\n");
+  Child c({PortwardenBinary(), "--config.file=" + path});
   EXPECT_EQ(c.Wait(), 1);
   EXPECT_NE(c.Stderr().find(std::string(path) + ":2:13: collect.interval: invalid duration"),
             std::string::npos)
       << c.Stderr();
-  unlink(path);
+  unlink(path.c_str());
 }
 
 TEST(Daemon, PortInUseNamesTheHolder) {
-  Listening mine;
-  Child c({PortwardenBinary(), "--web.listen-address=127.0.0.1:" + std::to_string(mine.port)});
+  TcpListener mine;
+  Child c({PortwardenBinary(), "--web.listen-address=127.0.0.1:" + std::to_string(mine.port())});
   EXPECT_EQ(c.Wait(), 1);
   EXPECT_NE(c.Stderr().find("the port is held by daemon_test (pid " + std::to_string(getpid())),
             std::string::npos)
@@ -159,7 +124,7 @@ std::map<std::tuple<std::string, std::string, int>, std::set<int>> SsListeners()
 }
 
 TEST(Daemon, SnapshotAgreesWithSs) {
-  Listening a, b;
+  TcpListener a, b;
   auto before = SsListeners();
   auto snap = RunCommand(PortwardenBinary() + " snapshot --format json 2>/dev/null");
   auto after = SsListeners();
@@ -180,9 +145,9 @@ TEST(Daemon, SnapshotAgreesWithSs) {
     ++compared;
   }
   EXPECT_GE(compared, 2);
-  EXPECT_TRUE(ours.contains({"tcp", "127.0.0.1", a.port}));
+  EXPECT_TRUE(ours.contains({"tcp", "127.0.0.1", a.port()}));
   std::set<int> self = {getpid()};
-  EXPECT_EQ((ours[{"tcp", "127.0.0.1", b.port}]), self);
+  EXPECT_EQ((ours[{"tcp", "127.0.0.1", b.port()}]), self);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,6 +106,89 @@ int Child::Wait(std::chrono::milliseconds deadline) {
   status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   Stderr();
   return status_;
+}
+
+namespace {
+
+int BindListen(const std::string& address, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, address.c_str(), &a.sin_addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 16) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int BoundPort(int fd) {
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+TcpListener::TcpListener(const std::string& address, int port) {
+  fd_ = BindListen(address, port);
+  if (fd_ >= 0) port_ = BoundPort(fd_);
+}
+
+TcpListener::~TcpListener() {
+  if (fd_ >= 0) close(fd_);
+}
+
+int FreePort() {
+  TcpListener l;
+  return l.port();
+}
+
+ListenerProcess::ListenerProcess(const std::string& name, const std::string& address, int port) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return;
+  pid_ = fork();
+  if (pid_ == 0) {
+    prctl(PR_SET_NAME, name.c_str());
+    char ok = BindListen(address, port) >= 0 ? 'y' : 'n';
+    (void)!write(ready[1], &ok, 1);
+    for (;;) pause();
+  }
+  close(ready[1]);
+  char ok = 'n';
+  ok_ = read(ready[0], &ok, 1) == 1 && ok == 'y';
+  close(ready[0]);
+}
+
+ListenerProcess::~ListenerProcess() { Kill(); }
+
+void ListenerProcess::Kill() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+}
+
+DaemonProcess::DaemonProcess(const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {PortwardenBinary(), "--web.listen-address=127.0.0.1:0",
+                                   "--collect.interval=200ms"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  child_ = std::make_unique<Child>(argv);
+  PollUntil([&] { return (port_ = ListenPortFromLog(child_->Stderr())) != 0; });
+}
+
+std::string WriteTempFile(const std::string& text, const std::string& suffix) {
+  std::string path = "/tmp/portwarden-test-XXXXXX" + suffix;
+  int fd = mkstemps(path.data(), static_cast<int>(suffix.size()));
+  if (fd < 0) return "";
+  (void)!write(fd, text.data(), text.size());
+  close(fd);
+  return path;
 }
 
 std::string PortwardenBinary() { return PORTWARDEN_BINARY; }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,58 @@ class Child {
   int status_ = -1;
   std::string err_;
 };
+
+/// A TCP listener held by this test process on 127.0.0.1:0 (or the given port).
+class TcpListener {
+ public:
+  explicit TcpListener(const std::string& address = "127.0.0.1", int port = 0);
+  ~TcpListener();
+  TcpListener(const TcpListener&) = delete;
+  TcpListener& operator=(const TcpListener&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+/// A forked child that names itself `name` (comm), binds TCP `address`:`port` with
+/// SO_REUSEADDR, listens, and waits to be killed. The constructor returns once it listens
+/// (ok() false if the bind failed). Killed and reaped on destruction.
+class ListenerProcess {
+ public:
+  ListenerProcess(const std::string& name, const std::string& address, int port);
+  ~ListenerProcess();
+  ListenerProcess(const ListenerProcess&) = delete;
+  ListenerProcess& operator=(const ListenerProcess&) = delete;
+  bool ok() const { return ok_; }
+  int pid() const { return pid_; }
+  void Kill();
+
+ private:
+  int pid_ = -1;
+  bool ok_ = false;
+};
+
+/// A free TCP port on 127.0.0.1 (bound to 0 and released).
+int FreePort();
+
+/// portwarden `run` on 127.0.0.1:0 with a 200 ms interval plus `extra` flags; the
+/// constructor waits until it logged the address it listens on (port() 0 if it never did).
+class DaemonProcess {
+ public:
+  explicit DaemonProcess(const std::vector<std::string>& extra = {});
+  Child& child() { return *child_; }
+  int port() const { return port_; }
+  HttpResponse Get(const std::string& path) { return HttpGet("127.0.0.1", port_, path); }
+
+ private:
+  std::unique_ptr<Child> child_;
+  int port_ = 0;
+};
+
+/// Writes `text` to a new temporary file and returns its path.
+std::string WriteTempFile(const std::string& text, const std::string& suffix = ".yml");
 
 /// Path of the portwarden binary built with the tests.
 std::string PortwardenBinary();

@@ -1,0 +1,100 @@
+#include "exporter/monitor.h"
+
+#include <gtest/gtest.h>
+
+namespace portwarden {
+namespace {
+
+Listener Tcp(const char* address, uint16_t port, uint32_t pid, const char* name) {
+  Listener l;
+  l.address = address;
+  l.port = port;
+  l.owner.kind = OwnerKind::kProcess;
+  l.owner.main.pid = pid;
+  l.owner.main.name = name;
+  l.owner.holders = {l.owner.main};
+  return l;
+}
+
+Snapshot At(double t, std::vector<Listener> listeners) {
+  Snapshot s;
+  s.timestamp = t;
+  s.listeners.listeners = std::move(listeners);
+  return s;
+}
+
+std::vector<std::string> Types(const std::vector<Event>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(e.type + (e.kind.empty() ? "" : ":" + e.kind));
+  return out;
+}
+
+TEST(Monitor, FlappingListenerMakesNoEventsWithinHoldDown) {
+  Monitor m;
+  Listener web = Tcp("0.0.0.0", 80, 10, "nginx");
+  EXPECT_TRUE(m.Observe(At(1, {web}), {}).second.empty());  // first cycle: baseline, silent
+  // Gone for two cycles, back on the third: no vanished/appeared pair.
+  EXPECT_TRUE(m.Observe(At(2, {}), {}).second.empty());
+  EXPECT_TRUE(m.Observe(At(3, {}), {}).second.empty());
+  EXPECT_TRUE(m.Observe(At(4, {web}), {}).second.empty());
+  // Gone for three cycles: one vanished event.
+  m.Observe(At(5, {}), {});
+  m.Observe(At(6, {}), {});
+  auto [state, events] = m.Observe(At(7, {}), {});
+  EXPECT_EQ(Types(events), std::vector<std::string>{"listener_vanished"});
+  EXPECT_EQ(events[0].time, 7);
+  auto appeared = m.Observe(At(8, {web}), {}).second;
+  EXPECT_EQ(Types(appeared), std::vector<std::string>{"listener_appeared"});
+  EXPECT_EQ(m.Observe(At(9, {web}), {}).first.events->size(), 2u);
+}
+
+TEST(Monitor, OwnerChangeIsCountedRaisedOnceAndResolvedAfterHoldDown) {
+  Monitor m;
+  m.Observe(At(1, {Tcp("127.0.0.1", 8080, 10, "a")}), {});
+  auto [state, events] = m.Observe(At(2, {Tcp("127.0.0.1", 8080, 11, "b")}), {});
+  EXPECT_EQ(state.owner_changes.at({Proto::kTcp, 8080}), 1u);
+  // The old owner's listener vanishes later (hold-down); the new one appeared now.
+  EXPECT_EQ(Types(events),
+            (std::vector<std::string>{"finding_raised:changed", "listener_appeared"}));
+  ASSERT_EQ(state.active.size(), 1u);
+  // Stays active (and is not raised again) until absent for 3 cycles; a's listener
+  // vanishes after its own 3 absent cycles (t=2,3,4).
+  auto [s3, e3] = m.Observe(At(3, {Tcp("127.0.0.1", 8080, 11, "b")}), {});
+  EXPECT_EQ(s3.active.size(), 1u);
+  EXPECT_TRUE(e3.empty());
+  auto [s4, e4] = m.Observe(At(4, {Tcp("127.0.0.1", 8080, 11, "b")}), {});
+  EXPECT_EQ(s4.active.size(), 1u);
+  EXPECT_EQ(Types(e4), std::vector<std::string>{"listener_vanished"});
+  EXPECT_EQ(e4[0].owner, "a (pid 10)");
+  auto [last, resolved] = m.Observe(At(5, {Tcp("127.0.0.1", 8080, 11, "b")}), {});
+  EXPECT_TRUE(last.active.empty());
+  EXPECT_EQ(Types(resolved), std::vector<std::string>{"finding_resolved:changed"});
+  EXPECT_EQ(last.owner_changes.at({Proto::kTcp, 8080}), 1u);
+}
+
+TEST(Monitor, OwnerChangeCountersAreBounded) {
+  Monitor m(2);
+  std::vector<Listener> before, after;
+  for (uint16_t p = 1; p <= 3; ++p) {
+    before.push_back(Tcp("127.0.0.1", p, 10, "a"));
+    after.push_back(Tcp("127.0.0.1", p, 11, "b"));
+  }
+  m.Observe(At(1, before), {});
+  auto state = m.Observe(At(2, after), {}).first;
+  EXPECT_EQ(state.owner_changes.size(), 2u);
+}
+
+TEST(Monitor, HistoryIsBounded) {
+  Monitor m;
+  m.Observe(At(0, {}), {});
+  PolicyState state;
+  for (int i = 0; i < 1200; ++i) {
+    uint16_t port = static_cast<uint16_t>(1000 + i);
+    state = m.Observe(At(i + 1, {Tcp("127.0.0.1", port, 1, "x")}), {}).first;
+  }
+  EXPECT_EQ(state.events->size(), Monitor::kMaxEvents);
+  EXPECT_EQ(state.events->back().time, 1200);
+}
+
+}  // namespace
+}  // namespace portwarden
