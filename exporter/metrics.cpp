@@ -84,7 +84,7 @@ void PolicyMetrics(const Snapshot& snap, std::vector<MetricFamily>& out) {
         static_cast<double>(set.size()));
   }
   out.push_back(std::move(port_owners));
-  auto changes = NewFamily("portwarden_owner_changes", "Times the owner of an address on this "
+  auto changes = NewFamily("portwarden_owner_changes_total", "Times the owner of an address on this "
                            "port changed between two collection cycles.", MetricType::Counter);
   for (const auto& [port, n] : p.owner_changes) {
     Add(changes, {{"proto", Str(ToString(port.first))}, {"port", std::to_string(port.second)}},

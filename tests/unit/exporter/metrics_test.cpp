@@ -55,6 +55,33 @@ TEST(SnapshotMetrics, ExposesListenersAndHealth) {
   }
 }
 
+TEST(SnapshotMetrics, PolicyFamilies) {
+  Snapshot snap = Sample();
+  policy::Finding f;
+  f.kind = policy::FindingKind::kBlocked;
+  f.rule = "public-web";
+  f.address = "10.0.0.5";
+  f.port = 80;
+  f.owner_identity = "http.sys:System";
+  f.key = "k1";
+  snap.policy.active["k1"] = {f, {}, {}, 0};
+  snap.policy.evaluation.expectations = {{"public-web", false}};
+  snap.policy.owner_changes[{Proto::kTcp, 80}] = 3;
+  std::string text = RenderText(SnapshotMetrics(&snap, {}));
+  for (const char* line : {
+           "portwarden_finding{kind=\"blocked\",rule=\"public-web\",proto=\"tcp\","
+           "address=\"10.0.0.5\",port=\"80\",owner=\"http.sys:System\"} 1",
+           "portwarden_findings{kind=\"blocked\"} 1",
+           "portwarden_findings{kind=\"missing\"} 0",
+           "portwarden_expectation_satisfied{rule=\"public-web\"} 0",
+           "portwarden_port_owners{proto=\"tcp\",port=\"80\"} 1",
+           "# TYPE portwarden_owner_changes_total counter",
+           "portwarden_owner_changes_total{proto=\"tcp\",port=\"80\"} 3",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n---\n" << text;
+  }
+}
+
 TEST(SnapshotMetrics, BeforeFirstCollectionOnlyBuildInfo) {
   auto families = SnapshotMetrics(nullptr, {true, 5});
   ASSERT_EQ(families.size(), 3u);
