@@ -13,8 +13,9 @@ constexpr std::string_view kCommands[] = {"run",   "snapshot",     "check", "lea
                                           "check-config", "service"};
 constexpr std::string_view kServiceActions[] = {"install", "uninstall", "start", "stop", "run"};
 constexpr std::string_view kValuedFlags[] = {"config.file", "web.listen-address",
-                                             "web.telemetry-path", "collect.interval",
-                                             "log.level", "log.format", "format", "ports"};
+                                             "web.telemetry-path", "web.config.file",
+                                             "collect.interval", "log.level", "log.format",
+                                             "format", "ports"};
 
 template <size_t N>
 bool OneOf(std::string_view value, const std::string_view (&set)[N]) {
@@ -37,6 +38,8 @@ Expected<bool> SetFlag(Options& o, std::string_view name, const std::string& val
                    "\" (expected a path like /metrics)"};
     }
     o.telemetry_path = value;
+  } else if (name == "web.config.file") {
+    o.web_config_file = value;
   } else if (name == "collect.interval") {
     auto d = ParseDuration(value);
     if (!d) return Error{"--collect.interval: " + d.error().message};
@@ -149,6 +152,8 @@ Flags:
   --web.listen-address=ADDR   address to serve on (default ":10061")
   --web.telemetry-path=PATH   path for metrics (default "/metrics")
   --web.enable-lifecycle      allow config reload through POST /-/reload
+  --web.config.file=PATH      TLS, basic auth and headers, in the Prometheus
+                              exporter-toolkit format (read at start-up)
   --collect.interval=DUR      sampling interval, overrides collect.interval (default 5s)
   --log.level=LEVEL           debug, info, warn, error (default info)
   --log.format=FORMAT         logfmt or json (default logfmt)

@@ -18,6 +18,7 @@ struct Options {
   std::string config_file;      ///< --config.file; empty: built-in defaults
   std::string listen_address = ":10061";
   std::string telemetry_path = "/metrics";
+  std::string web_config_file;  ///< --web.config.file: TLS, basic auth, headers; empty: none
   std::optional<std::chrono::milliseconds> collect_interval;  ///< overrides the config file
   std::string log_level = "info";
   std::string log_format = "logfmt";

@@ -4,8 +4,11 @@
 
 #include <charconv>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 
+#include "exporter/notifier/http_url.h"
 #include "exporter/yaml_reader.h"
 
 namespace portwarden {
@@ -38,7 +41,9 @@ class ConfigReader : public YamlReader {
   Expected<Config> Read(const YAML::Node& root) const {
     Config config;
     if (root.IsNull()) return config;
-    if (auto e = CheckKeys(root, "", {"collect", "listeners", "expect"}, "a mapping")) return *e;
+    if (auto e = CheckKeys(root, "", {"collect", "listeners", "expect", "alerting"}, "a mapping")) {
+      return *e;
+    }
     if (YAML::Node collect = root["collect"]) {
       if (auto e = CheckKeys(collect, "collect", {"interval"}, "a mapping")) return *e;
       if (YAML::Node interval = collect["interval"]) {
@@ -74,10 +79,153 @@ class ConfigReader : public YamlReader {
         f.max_series = value;
       }
     }
+    if (YAML::Node alerting = root["alerting"]) {
+      auto read = ReadAlerting(alerting);
+      if (!read) return read.error();
+      config.alerting = std::move(*read);
+    }
     return config;
   }
 
  private:
+  Expected<std::chrono::milliseconds> ReadDuration(const YAML::Node& node,
+                                                   const std::string& path) const {
+    auto text = ReadString(node, path);
+    if (!text) return text.error();
+    auto d = ParseDuration(*text);
+    if (!d) return Fail(node, path, d.error().message);
+    return *d;
+  }
+
+  Expected<size_t> ReadPositive(const YAML::Node& node, const std::string& path,
+                                size_t max) const {
+    const std::string text = node.IsScalar() ? node.Scalar() : "";
+    size_t value = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || ptr != text.data() + text.size() || value == 0 || value > max) {
+      return Fail(node, path, "expected an integer from 1 to " + std::to_string(max) + ", got " +
+                                  YamlDescribe(node));
+    }
+    return value;
+  }
+
+  // A list of receiver URLs; `alertmanager` ones are base URLs (the API path is appended).
+  Expected<std::vector<std::string>> ReadUrls(const YAML::Node& node, const std::string& path,
+                                              bool alertmanager,
+                                              std::set<std::string>& seen) const {
+    if (!node.IsSequence()) {
+      return Fail(node, path, "expected a list of http:// URLs, got " + YamlDescribe(node));
+    }
+    std::vector<std::string> urls;
+    for (size_t i = 0; i < node.size(); ++i) {
+      const std::string item_path = path + "[" + std::to_string(i) + "]";
+      auto text = ReadString(node[i], item_path);
+      if (!text) return text.error();
+      auto url = alertmanager ? notifier::AlertmanagerAlertsUrl(*text) : notifier::ParseHttpUrl(*text);
+      if (!url) return Fail(node[i], item_path, url.error().message);
+      if (!seen.insert(*text).second) return Fail(node[i], item_path, "duplicate receiver URL");
+      urls.push_back(*text);
+    }
+    return urls;
+  }
+
+  Expected<notifier::AlertingConfig> ReadAlerting(const YAML::Node& node) const {
+    static const std::regex kLabelName("[a-zA-Z_][a-zA-Z0-9_]*");
+    notifier::AlertingConfig a;
+    if (auto e = CheckKeys(node, "alerting",
+                           {"alertmanagers", "webhooks", "labels", "external_url",
+                            "resend_interval", "timeout", "backoff", "queue"},
+                           "a mapping")) {
+      return *e;
+    }
+    std::set<std::string> seen;
+    if (YAML::Node n = node["alertmanagers"]) {
+      auto urls = ReadUrls(n, "alerting.alertmanagers", true, seen);
+      if (!urls) return urls.error();
+      a.alertmanagers = std::move(*urls);
+    }
+    if (YAML::Node n = node["webhooks"]) {
+      auto urls = ReadUrls(n, "alerting.webhooks", false, seen);
+      if (!urls) return urls.error();
+      a.webhooks = std::move(*urls);
+    }
+    if (a.alertmanagers.empty() && a.webhooks.empty()) {
+      return Fail(node, "alerting", "expected at least one URL in alertmanagers or webhooks");
+    }
+    if (YAML::Node labels = node["labels"]) {
+      if (!labels.IsMap()) {
+        return Fail(labels, "alerting.labels",
+                    "expected a mapping of label names to values, got " + YamlDescribe(labels));
+      }
+      for (const auto& item : labels) {
+        const std::string name = item.first.IsScalar() ? item.first.Scalar() : "";
+        const std::string path = "alerting.labels." + name;
+        if (!std::regex_match(name, kLabelName) || name.starts_with("__")) {
+          return Fail(item.first, "alerting.labels",
+                      "invalid label name " + YamlDescribe(item.first) +
+                          " (expected [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)");
+        }
+        for (const auto& reserved : notifier::kFindingLabels) {
+          if (name == reserved) {
+            return Fail(item.first, path, "reserved: every alert sets it from its finding");
+          }
+        }
+        auto value = ReadString(item.second, path);
+        if (!value) return value.error();
+        if (!a.labels.emplace(name, *value).second) return Fail(item.first, path, "duplicate key");
+      }
+    }
+    if (YAML::Node n = node["external_url"]) {
+      auto text = ReadString(n, "alerting.external_url");
+      if (!text) return text.error();
+      if (!text->starts_with("http://") && !text->starts_with("https://")) {
+        return Fail(n, "alerting.external_url",
+                    "expected an http:// or https:// URL, got " + YamlDescribe(n));
+      }
+      a.external_url = *text;
+    }
+    for (auto [key, field] : {std::pair{"resend_interval", &a.resend_interval},
+                              std::pair{"timeout", &a.timeout}}) {
+      if (YAML::Node n = node[key]) {
+        auto d = ReadDuration(n, std::string("alerting.") + key);
+        if (!d) return d.error();
+        *field = *d;
+      }
+    }
+    if (YAML::Node backoff = node["backoff"]) {
+      if (auto e = CheckKeys(backoff, "alerting.backoff", {"initial", "max"}, "a mapping")) {
+        return *e;
+      }
+      for (auto [key, field] : {std::pair{"initial", &a.backoff_initial},
+                                std::pair{"max", &a.backoff_max}}) {
+        if (YAML::Node n = backoff[key]) {
+          auto d = ReadDuration(n, std::string("alerting.backoff.") + key);
+          if (!d) return d.error();
+          *field = *d;
+        }
+      }
+      if (a.backoff_initial > a.backoff_max) {
+        return Fail(backoff, "alerting.backoff", "initial is longer than max");
+      }
+    }
+    if (YAML::Node queue = node["queue"]) {
+      if (auto e = CheckKeys(queue, "alerting.queue", {"path", "max_entries"}, "a mapping")) {
+        return *e;
+      }
+      if (YAML::Node n = queue["path"]) {
+        auto text = ReadString(n, "alerting.queue.path");
+        if (!text) return text.error();
+        a.queue_path = *text;
+      }
+      if (YAML::Node n = queue["max_entries"]) {
+        auto value = ReadPositive(n, "alerting.queue.max_entries", 1'000'000);
+        if (!value) return value.error();
+        a.queue_max_entries = *value;
+      }
+    }
+    return a;
+  }
+
   Expected<std::vector<PortRange>> ReadPortList(const YAML::Node& node,
                                                 const std::string& path) const {
     if (!node.IsSequence()) {

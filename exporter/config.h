@@ -1,11 +1,13 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "collectors/common/expected.h"
 #include "collectors/listeners/attribution.h"
+#include "exporter/notifier/alerting_config.h"
 #include "exporter/policy/expectations.h"
 
 namespace portwarden {
@@ -16,6 +18,7 @@ struct Config {
   std::chrono::milliseconds collect_interval{5000};  ///< collect.interval
   ListenerFilter listener_filter;                    ///< listeners.{include,exclude}_ports, max_series
   std::vector<policy::Expectation> expectations;     ///< expect: who should own which address:port
+  std::optional<notifier::AlertingConfig> alerting;  ///< alerting: absent, no push
 };
 
 /// Parses a Prometheus-style duration ("500ms", "5s", "1m", "1h30m"); must be positive.

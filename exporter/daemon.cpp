@@ -4,6 +4,7 @@
 #include "exporter/collect.h"
 #include "exporter/lifecycle.h"
 #include "exporter/logging.h"
+#include "exporter/notifier/os.h"
 
 namespace portwarden {
 namespace {
@@ -22,6 +23,17 @@ std::string DescribeHolder(const std::string& listen_address, const Config& conf
            (m.service.empty() ? "" : ", service " + m.service) + ") on " + l.address;
   }
   return "";
+}
+
+// How others reach this daemon, from the bound "host:port": a wildcard or empty host is
+// replaced by this machine's name.
+std::string OwnUrl(const std::string& bound) {
+  const size_t colon = bound.rfind(':');
+  std::string host = bound.substr(0, colon);
+  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") {
+    host = notifier::HostName();
+  }
+  return "http://" + host + bound.substr(colon);
 }
 
 }  // namespace
@@ -44,8 +56,14 @@ Daemon::~Daemon() { Stop(); }
 Expected<std::string> Daemon::Start() {
   auto config = LoadEffectiveConfig(options_);
   if (!config) return config.error();
-  sampler_ = std::make_unique<Sampler>(MakeListenerSource({}), *config, ComponentLogger("sampler"));
-  WebOptions web_options{options_.listen_address, options_.telemetry_path, nullptr};
+  notifier_ = std::make_unique<notifier::Notifier>(ComponentLogger("notifier"));
+  sampler_ = std::make_unique<Sampler>(
+      MakeListenerSource({}), *config, ComponentLogger("sampler"),
+      [notifier = notifier_.get()](const Snapshot& snap) {
+        notifier->Observe(snap.policy.active, snap.timestamp);
+      });
+  WebOptions web_options{options_.listen_address, options_.telemetry_path, nullptr,
+                         options_.web_config_file};
   if (options_.enable_lifecycle) web_options.reload = [this] { return Reload(); };
   web_ = std::make_unique<WebServer>(*sampler_, std::move(web_options), ComponentLogger("web"));
   auto bound = web_->Start();
@@ -54,6 +72,11 @@ Expected<std::string> Daemon::Start() {
     std::string holder = DescribeHolder(options_.listen_address, *config);
     if (!holder.empty()) msg += "; the port is held by " + holder;
     return Error{msg};
+  }
+  own_url_ = OwnUrl(*bound);
+  if (auto alerting = notifier_->Configure(config->alerting, own_url_); !alerting) {
+    web_->Stop();
+    return Error{options_.config_file + ": " + alerting.error().message};
   }
   sampler_->Start();
   BuildInfo build = GetBuildInfo();
@@ -71,6 +94,12 @@ Expected<bool> Daemon::Reload() {
         {{"err", config.error().message}});
     return config.error();
   }
+  if (auto alerting = notifier_->Configure(config->alerting, own_url_); !alerting) {
+    sampler_->ReloadFailed();
+    Log(*log_, spdlog::level::err, "config reload failed; keeping the previous config",
+        {{"err", alerting.error().message}});
+    return alerting.error();
+  }
   sampler_->SetConfig(std::move(*config));
   Log(*log_, spdlog::level::info, "config reloaded", {{"file", options_.config_file}});
   return true;
@@ -79,6 +108,7 @@ Expected<bool> Daemon::Reload() {
 void Daemon::Stop() {
   if (web_) web_->Stop();
   if (sampler_) sampler_->Stop();
+  if (notifier_) notifier_->Stop();
 }
 
 int RunForeground(const Options& options) {

@@ -9,6 +9,7 @@
 #include "collectors/common/expected.h"
 #include "exporter/cli.h"
 #include "exporter/config.h"
+#include "exporter/notifier/notifier.h"
 #include "exporter/sampler.h"
 #include "exporter/web.h"
 
@@ -18,15 +19,15 @@ namespace portwarden {
 /// flags override the file.
 Expected<Config> LoadEffectiveConfig(const Options& options);
 
-/// The running exporter: sampler plus HTTP server, and config reload. Shared by the
-/// console run (all platforms) and the Windows service.
+/// The running exporter: sampler, HTTP server and notifier (alerting:), and config reload.
+/// Shared by the console run (all platforms) and the Windows service.
 class Daemon {
  public:
   explicit Daemon(Options options);
   ~Daemon();
 
-  /// Loads the config, binds the listen address, starts sampling. On a taken address the
-  /// error names the process that holds it.
+  /// Loads the config, binds the listen address, opens the alert queue, starts sampling. On a
+  /// taken address the error names the process that holds it.
   Expected<std::string> Start();
 
   /// Re-reads the config file; a bad file is logged and the running config stays.
@@ -39,6 +40,8 @@ class Daemon {
   Options options_;
   std::shared_ptr<spdlog::logger> log_;
   std::mutex reload_mu_;
+  std::string own_url_;  ///< http://host:port the daemon serves on; default external URL
+  std::unique_ptr<notifier::Notifier> notifier_;
   std::unique_ptr<Sampler> sampler_;
   std::unique_ptr<WebServer> web_;
 };

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "exporter/build_info.h"
+#include "exporter/httpsys_metrics.h"
 
 namespace portwarden {
 
@@ -86,7 +87,7 @@ std::string LandingPage(const Snapshot* snap, const std::string& telemetry_path)
          "</td><td>" + HtmlEscape(m.user) + "</td><td>" + HtmlEscape(m.service) +
          "</td><td>" + std::to_string(l.sockets) + "</td><td>" + holders + "</td></tr>\n";
   }
-  return h + "</table>\n</body></html>\n";
+  return h + "</table>\n" + HttpSysLandingSection(snap->httpsys) + "</body></html>\n";
 }
 
 }  // namespace portwarden

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "exporter/build_info.h"
+#include "exporter/httpsys_metrics.h"
 
 namespace portwarden {
 namespace {
@@ -19,8 +20,32 @@ MetricFamily NewFamily(std::string name, std::string help, MetricType type = Met
   return MetricFamily{std::move(name), std::move(help), type, {}};
 }
 
+// Label values must be UTF-8 (promtool and Prometheus reject the scrape otherwise) but come
+// from the host: process names are any bytes. Each byte that does not start a well-formed
+// sequence (no overlong forms, surrogates or code points past U+10FFFF) becomes U+FFFD.
+// prometheus-cpp escapes \\, " and \n itself.
+std::string ValidUtf8(std::string text) {
+  auto cont = [&](size_t i) { return i < text.size() && (uint8_t(text[i]) & 0xC0) == 0x80; };
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const uint8_t c = uint8_t(text[i]);
+    const uint8_t d = i + 1 < text.size() ? uint8_t(text[i + 1]) : 0;
+    size_t n = c < 0x80                                                   ? 1
+               : c >= 0xC2 && c <= 0xDF && cont(i + 1)                   ? 2
+               : c >= 0xE0 && c <= 0xEF && cont(i + 1) && cont(i + 2) &&
+                       !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d > 0x9F) ? 3
+               : c >= 0xF0 && c <= 0xF4 && cont(i + 1) && cont(i + 2) && cont(i + 3) &&
+                       !(c == 0xF0 && d < 0x90) && !(c == 0xF4 && d > 0x8F) ? 4
+                                                                            : 0;
+    out += n ? text.substr(i, n) : "\xEF\xBF\xBD";
+    i += n ? n : 1;
+  }
+  return out;
+}
+
 void Add(MetricFamily& family, std::vector<ClientMetric::Label> labels, double value) {
   ClientMetric m;
+  for (auto& label : labels) label.value = ValidUtf8(std::move(label.value));
   m.label = std::move(labels);
   if (family.type == MetricType::Counter) {
     m.counter.value = value;
@@ -163,6 +188,7 @@ std::vector<MetricFamily> SnapshotMetrics(const Snapshot* snap, const ReloadStat
                        "procfs, iphlpapi); value is always 1.",
                        {{"backend", snap->listener_backend}}, 1));
 
+  AppendHttpSysMetrics(*snap, out);
   auto success = NewFamily("portwarden_collector_success",
                            "Whether the collector succeeded in the last collection cycle.");
   auto duration = NewFamily("portwarden_collector_duration_seconds",

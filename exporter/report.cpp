@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "exporter/httpsys_metrics.h"
+
 namespace portwarden {
 namespace {
 
@@ -50,7 +52,8 @@ nlohmann::json SnapshotJson(const Snapshot& snap) {
             {"unattributed_tcp", s.unattributed_tcp},
             {"unattributed_udp", s.unattributed_udp},
             {"dropped", s.dropped}}},
-          {"collectors", collectors}};
+          {"collectors", collectors},
+          {"httpsys", HttpSysJson(snap.httpsys)}};
 }
 
 nlohmann::json FindingJson(const policy::Finding& f) {

@@ -32,9 +32,10 @@ void LogEvent(spdlog::logger& log, const Event& e) {
 }  // namespace
 
 Sampler::Sampler(std::unique_ptr<ListenerSource> source, Config config,
-                 std::shared_ptr<spdlog::logger> logger)
+                 std::shared_ptr<spdlog::logger> logger, CycleObserver observer)
     : source_(std::move(source)),
       logger_(std::move(logger)),
+      observer_(std::move(observer)),
       config_(std::move(config)),
       monitor_(config_.listener_filter.max_series) {
   reload_.success_timestamp = Now();
@@ -98,6 +99,7 @@ void Sampler::Loop() {
         it->second = c.success;
       }
     }
+    if (observer_) observer_(*snap);
     lock.lock();
     latest_ = std::move(snap);
     wake_.wait_until(lock, next, [this] { return stopping_; });

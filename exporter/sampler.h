@@ -3,6 +3,7 @@
 #include <spdlog/logger.h>
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -19,8 +20,12 @@ namespace portwarden {
 /// for the OS. Thread-safe.
 class Sampler {
  public:
+  /// Called on the sampling thread with every snapshot just before it is published; must
+  /// not block (the notifier only queues).
+  using CycleObserver = std::function<void(const Snapshot&)>;
+
   Sampler(std::unique_ptr<ListenerSource> source, Config config,
-          std::shared_ptr<spdlog::logger> logger);
+          std::shared_ptr<spdlog::logger> logger, CycleObserver observer = {});
   ~Sampler();
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
@@ -46,6 +51,7 @@ class Sampler {
 
   std::unique_ptr<ListenerSource> source_;
   std::shared_ptr<spdlog::logger> logger_;
+  CycleObserver observer_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   Config config_;                            // guarded by mu_

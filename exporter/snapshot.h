@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "collectors/httpsys/collector.h"
 #include "collectors/listeners/attribution.h"
 #include "exporter/policy/finding_tracker.h"
 #include "exporter/policy/policy.h"
@@ -58,6 +59,7 @@ struct Snapshot {
   ListenerSet listeners;
   std::string listener_backend;  ///< socket table read: "netlink", "procfs", ...
   std::vector<CollectorStatus> collectors;
+  httpsys::HttpSysState httpsys;  ///< HTTP.sys state and derivations (Windows; empty elsewhere)
   PolicyState policy;  ///< findings and history as of this cycle (see Monitor)
 };
 

@@ -4,6 +4,15 @@
 
 #include <cstring>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#ifndef _WIN32
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#endif
+
 #include "exporter/landing.h"
 #include "exporter/logging.h"
 #include "exporter/metrics.h"
@@ -12,27 +21,46 @@
 namespace portwarden {
 namespace {
 
-void Send(mg_connection* conn, int status, const char* reason, const char* content_type,
-          const std::string& body, bool head) {
-  // Built here, not with mg_printf: on Windows CivetWeb formats with msvcrt, which lacks %zu.
-  std::string head_text = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-                          "\r\nContent-Type: " + content_type +
-                          "\r\nContent-Length: " + std::to_string(body.size()) +
-                          "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n";
-  mg_write(conn, head_text.data(), head_text.size());
-  if (!head) mg_write(conn, body.data(), body.size());
-}
-
-// CivetWeb settings, chosen deliberately: a bounded worker pool, short timeouts so a slow
-// client cannot hold a worker for long, and a small request size limit.
+// CivetWeb settings, chosen deliberately. CivetWeb gives each connection a worker thread
+// for its whole life, so what bounds abuse is how long a connection may pin a worker and
+// how many workers there are (measured with scripts/load-test.sh, see README):
+//  - num_threads 32: slow or idle clients up to about 30 leave scrapes untouched; a thread
+//    is a mostly unmapped stack, ~100 KiB of RSS.
+//  - request_timeout_ms 5000: the whole request head must arrive within 5 s (a slowloris
+//    client pins a worker for at most that), and each response write gets as long; a scrape
+//    sends its head in one packet, and 5 s still carries a 5000-series /metrics (~2 MB) over
+//    a slow link.
+//  - enable_keep_alive no: an idle kept-alive connection would pin a worker too, and
+//    Prometheus scrapes every 15-60 s, longer than any keep-alive worth granting.
+//  - max_request_size 16384: the request head limit; our requests have no body.
 const char* const kCivetOptions[] = {
-    "num_threads",       "8",
-    "request_timeout_ms", "10000",
-    "keep_alive_timeout_ms", "5000",
-    "enable_keep_alive", "yes",
+    "num_threads",       "32",
+    "request_timeout_ms", "5000",
+    "enable_keep_alive", "no",
     "max_request_size",  "16384",
     "enable_directory_listing", "no",
 };
+
+#ifndef _WIN32
+std::string OpenSslError() {
+  unsigned long code = ERR_get_error();
+  if (code == 0) return "unknown OpenSSL error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof text);
+  ERR_clear_error();
+  return text;
+}
+
+int OpenSslVersion(TlsVersion version) {
+  switch (version) {
+    case TlsVersion::kTls10: return TLS1_VERSION;
+    case TlsVersion::kTls11: return TLS1_1_VERSION;
+    case TlsVersion::kTls12: return TLS1_2_VERSION;
+    case TlsVersion::kTls13: return TLS1_3_VERSION;
+  }
+  return TLS1_2_VERSION;
+}
+#endif
 
 }  // namespace
 
@@ -58,12 +86,37 @@ WebServer::~WebServer() { Stop(); }
 Expected<std::string> WebServer::Start() {
   auto ports = CivetListenPorts(options_.listen_address);
   if (!ports) return Error{"--web.listen-address: " + ports.error().message};
+  if (!options_.web_config_file.empty()) {
+    auto loaded = LoadWebConfig(options_.web_config_file);
+    if (!loaded) return Error{"--web.config.file: " + loaded.error().message};
+    web_config_ = std::move(*loaded);
+  }
+  extra_headers_.clear();
+  for (const auto& [name, value] : web_config_.headers) {
+    // Every response already says nosniff, the only value the config may give it.
+    if (name != "X-Content-Type-Options") extra_headers_ += name + ": " + value + "\r\n";
+  }
+  std::string listening = *ports;
   std::vector<const char*> opts(std::begin(kCivetOptions), std::end(kCivetOptions));
+  mg_callbacks callbacks{};
+#ifndef _WIN32
+  if (!web_config_.basic_auth_users.empty()) {
+    auth_ = std::make_unique<BasicAuthenticator>(web_config_.basic_auth_users);
+  }
+  if (web_config_.tls) {
+    if (mg_check_feature(MG_FEATURES_TLS) == 0) {
+      return Error{"--web.config.file: tls_server_config is set but this CivetWeb has no TLS"};
+    }
+    listening += "s";  // CivetWeb's marker for a TLS port
+    // InitTls sets up the whole SSL_CTX: CivetWeb wants certificate and key in one PEM file,
+    // and once the callback has done the certificate CivetWeb skips its ssl_* options.
+    callbacks.init_ssl = &WebServer::InitTls;
+  }
+#endif
   opts.push_back("listening_ports");
-  opts.push_back(ports->c_str());
+  opts.push_back(listening.c_str());
   opts.push_back(nullptr);
 
-  mg_callbacks callbacks{};
   // Swallow CivetWeb's own log lines; errors come back through mg_error_data.
   callbacks.log_message = [](const mg_connection*, const char*) { return 1; };
   mg_init_data init{};
@@ -73,8 +126,12 @@ Expected<std::string> WebServer::Start() {
   char text[256] = {};
   unsigned code = 0;
   mg_error_data error{&code, text, sizeof text};
+  tls_error_.clear();
   ctx_ = mg_start2(&init, &error);
-  if (ctx_ == nullptr) return Error{text[0] ? text : "cannot start the HTTP server"};
+  if (ctx_ == nullptr) {
+    if (!tls_error_.empty()) return Error{"--web.config.file: " + tls_error_};
+    return Error{text[0] ? text : "cannot start the HTTP server"};
+  }
   mg_set_request_handler(ctx_, "/", &WebServer::Dispatch, this);
 
   mg_server_port bound[4] = {};
@@ -91,12 +148,106 @@ void WebServer::Stop() {
   }
 }
 
+#ifndef _WIN32
+int WebServer::InitTls(void* ssl_ctx, void* self) {
+  auto* server = static_cast<WebServer*>(self);
+  auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+  const TlsServerConfig& tls = *server->web_config_.tls;
+  auto fail = [&](const std::string& what) {
+    server->tls_error_ = what + ": " + OpenSslError();
+    return -1;
+  };
+  // The chain variant takes the server certificate followed by its intermediates, as Go's
+  // tls.LoadX509KeyPair does with the toolkit's cert_file.
+  if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert_file.c_str()) != 1) {
+    return fail("tls_server_config.cert_file " + tls.cert_file);
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return fail("tls_server_config.key_file " + tls.key_file);
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    return fail("tls_server_config.key_file " + tls.key_file + " does not match cert_file");
+  }
+  if (SSL_CTX_set_min_proto_version(ctx, OpenSslVersion(tls.min_version)) != 1) {
+    return fail("tls_server_config.min_version");
+  }
+  if (tls.client_auth != ClientAuth::kNoClientCert) {
+    // Only client_ca_file may vouch for a client, never the system's CA store.
+    if (SSL_CTX_load_verify_locations(ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
+      return fail("tls_server_config.client_ca_file " + tls.client_ca_file);
+    }
+    // Tells clients which CAs are accepted, so they pick the right certificate.
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
+    if (names == nullptr) return fail("tls_server_config.client_ca_file " + tls.client_ca_file);
+    SSL_CTX_set_client_CA_list(ctx, names);
+    const bool required = tls.client_auth == ClientAuth::kRequireAndVerifyClientCert;
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (required ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+                       nullptr);
+    // Session resumption with client certificates needs a context id; any constant will do.
+    static constexpr unsigned char kSessionContext[] = "portwarden";
+    SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+  }
+  return 1;  // CivetWeb takes the context as it is
+}
+#endif
+
+std::shared_ptr<const std::string> WebServer::Cached(
+    RenderCache& cache, const std::shared_ptr<const Snapshot>& snap, const ReloadStatus& reload,
+    const std::function<std::string()>& render) {
+  // Rendering under the lock: concurrent requests for a new snapshot wait for one render
+  // instead of each making their own copy of a multi-megabyte body.
+  std::lock_guard lock(cache.mu);
+  if (!cache.body || cache.snapshot != snap || cache.reload.successful != reload.successful ||
+      cache.reload.success_timestamp != reload.success_timestamp) {
+    cache.body = std::make_shared<const std::string>(render());
+    cache.snapshot = snap;
+    cache.reload = reload;
+#ifdef __GLIBC__
+    // The render's scratch (the JSON tree is ~10x the body) was freed in this worker's malloc
+    // arena, which glibc keeps: with one arena per worker the RSS would settle at workers x
+    // peak render (700 MB with 5000 listeners, measured). Give it back at once.
+    malloc_trim(0);
+#endif
+  }
+  return cache.body;
+}
+
 int WebServer::Dispatch(mg_connection* conn, void* self) {
   return static_cast<WebServer*>(self)->Handle(conn);
 }
 
+void WebServer::Send(mg_connection* conn, int status, const char* reason,
+                     const char* content_type, const std::string& body, bool head,
+                     const char* extra_headers) const {
+  // Built here, not with mg_printf: on Windows CivetWeb formats with msvcrt, which lacks %zu.
+  std::string head_text = "HTTP/1.1 " + std::to_string(status) + " " + reason +
+                          "\r\nContent-Type: " + content_type +
+                          "\r\nContent-Length: " + std::to_string(body.size()) +
+                          // One request per connection (no keep-alive, see kCivetOptions).
+                          "\r\nConnection: close" +
+                          "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n" +
+                          extra_headers_ + extra_headers + "\r\n";
+  mg_write(conn, head_text.data(), head_text.size());
+  if (!head) mg_write(conn, body.data(), body.size());
+}
+
 int WebServer::Handle(mg_connection* conn) {
   const mg_request_info* req = mg_get_request_info(conn);
+#ifndef _WIN32
+  if (auth_) {
+    const char* header = mg_get_header(conn, "Authorization");
+    auto credentials = header ? ParseBasicAuthorization(header) : std::nullopt;
+    if (!credentials || !auth_->Check(*credentials)) {
+      // Same answer for a missing header, an unknown user and a wrong password.
+      Log(*logger_, spdlog::level::debug, "basic auth failed",
+          {{"remote", req->remote_addr}, {"path", req->local_uri ? req->local_uri : ""}});
+      Send(conn, 401, "Unauthorized", "text/plain; charset=utf-8", "Unauthorized\n",
+           std::strcmp(req->request_method, "HEAD") == 0,
+           "WWW-Authenticate: Basic realm=\"portwarden\", charset=\"UTF-8\"\r\n");
+      return 401;
+    }
+  }
+#endif
   const std::string uri = req->local_uri ? req->local_uri : "";
   const bool head = std::strcmp(req->request_method, "HEAD") == 0;
   const bool post = std::strcmp(req->request_method, "POST") == 0;
@@ -127,8 +278,11 @@ int WebServer::Handle(mg_connection* conn) {
   }
   auto snap = sampler_.Latest();
   if (uri == options_.telemetry_path) {
-    Send(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
-         RenderText(SnapshotMetrics(snap.get(), sampler_.Reload())), head);
+    const ReloadStatus reload = sampler_.Reload();
+    auto body = Cached(metrics_cache_, snap, reload, [&] {
+      return RenderText(SnapshotMetrics(snap.get(), reload));
+    });
+    Send(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", *body, head);
     return 200;
   }
   if (uri == "/-/healthy") {
@@ -150,11 +304,14 @@ int WebServer::Handle(mg_connection* conn) {
            R"({"status":"error","error":"the first collection has not finished"})" "\n", head);
       return 503;
     }
-    nlohmann::json body = {{"status", "success"},
-                           {"data", uri == "/api/v1/state" ? StateJson(*snap) : EventsJson(*snap)}};
-    // replace: host-derived strings (process names) may hold invalid UTF-8.
-    Send(conn, 200, "OK", "application/json",
-         body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", head);
+    const bool state = uri == "/api/v1/state";
+    auto body = Cached(state ? state_cache_ : events_cache_, snap, {}, [&] {
+      nlohmann::json json = {{"status", "success"},
+                             {"data", state ? StateJson(*snap) : EventsJson(*snap)}};
+      // replace: host-derived strings (process names) may hold invalid UTF-8.
+      return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    });
+    Send(conn, 200, "OK", "application/json", *body, head);
     return 200;
   }
   if (uri == "/") {

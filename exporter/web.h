@@ -4,10 +4,12 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "collectors/common/expected.h"
 #include "exporter/sampler.h"
+#include "exporter/web_config.h"
 
 struct mg_context;
 struct mg_connection;
@@ -20,12 +22,15 @@ struct WebOptions {
   std::string telemetry_path = "/metrics";
   /// POST /-/reload calls this; empty unless --web.enable-lifecycle (then 403).
   std::function<Expected<bool>()> reload;
+  /// --web.config.file (exporter-toolkit format: TLS, basic auth, headers), read by Start();
+  /// empty: plain HTTP, no authentication.
+  std::string web_config_file;
 };
 
 /// The HTTP endpoints (/metrics, /, /-/healthy, /-/ready, /-/reload, /api/v1/state,
-/// /api/v1/events) over CivetWeb. Handlers only
-/// read the sampler's latest snapshot. Start/Stop from one thread; handlers run on
-/// CivetWeb's worker threads.
+/// /api/v1/events) over CivetWeb, optionally behind TLS and basic auth (WebOptions::
+/// web_config_file). Handlers only read the sampler's latest snapshot. Start/Stop from one
+/// thread; handlers run on CivetWeb's worker threads.
 class WebServer {
  public:
   WebServer(const Sampler& sampler, WebOptions options, std::shared_ptr<spdlog::logger> logger);
@@ -33,18 +38,49 @@ class WebServer {
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;
 
-  /// Binds and starts serving. Returns the bound "host:port", or an error such as
-  /// "address already in use".
+  /// Reads the web config (if any), binds and starts serving. Returns the bound "host:port",
+  /// or an error such as "address already in use", a positioned web config error, or an
+  /// unreadable certificate or key.
   Expected<std::string> Start();
   void Stop();
 
  private:
+  /// A response body rendered from one snapshot (and reload status), shared by every request
+  /// until the next collection: scrape cost and memory no longer grow with the request rate
+  /// or the number of concurrent clients (each would otherwise build its own copy, megabytes
+  /// with thousands of listeners).
+  struct RenderCache {
+    std::mutex mu;
+    std::shared_ptr<const Snapshot> snapshot;  // guarded by mu; what body was rendered from
+    ReloadStatus reload;                       // guarded by mu
+    std::shared_ptr<const std::string> body;   // guarded by mu
+  };
+  /// The cached body for `snap` and `reload`, rendered by `render` if they changed.
+  static std::shared_ptr<const std::string> Cached(RenderCache& cache,
+                                                   const std::shared_ptr<const Snapshot>& snap,
+                                                   const ReloadStatus& reload,
+                                                   const std::function<std::string()>& render);
+
   static int Dispatch(mg_connection* conn, void* self);
   int Handle(mg_connection* conn);
+  /// Writes one response with the configured security headers.
+  void Send(mg_connection* conn, int status, const char* reason, const char* content_type,
+            const std::string& body, bool head, const char* extra_headers = "") const;
+#ifndef _WIN32
+  /// CivetWeb's init_ssl callback: loads the certificate and key, sets the minimum version.
+  static int InitTls(void* ssl_ctx, void* self);
+  std::unique_ptr<BasicAuthenticator> auth_;  // set by Start() when users are configured
+#endif
 
   const Sampler& sampler_;
   WebOptions options_;
   std::shared_ptr<spdlog::logger> logger_;
+  WebConfig web_config_;       // read by Start(), then constant
+  std::string extra_headers_;  // "Name: value\r\n" lines from http_server_config.headers
+  std::string tls_error_;      // what InitTls failed on, for Start()'s error
+  RenderCache metrics_cache_;
+  RenderCache state_cache_;
+  RenderCache events_cache_;
   mg_context* ctx_ = nullptr;
 };
 

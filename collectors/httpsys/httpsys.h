@@ -2,7 +2,8 @@
 
 // Plain types for the HTTP.sys configuration and state, plus the URL and SDDL helpers that
 // interpret them. No OS header: the same values come from `netsh http show ...` text (see
-// netsh_parse.h) and, later, from HttpQueryServiceConfiguration on Windows.
+// netsh_parse.h), from HttpQueryServiceConfiguration records (http_config.h) and from the
+// registry (registry.h).
 
 #include <cstdint>
 #include <optional>
@@ -63,6 +64,9 @@ struct TlsBinding {
   std::string app_id;     ///< "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" as printed
   std::string store;      ///< certificate store name ("MY"); empty when netsh shows "(null)"
   std::vector<TlsOption> options;  ///< every other line, in order (revocation, flags, ...)
+  /// The certificate's NotAfter as Unix seconds, where the collector could read it from the
+  /// local machine store; never set by the parsers.
+  std::optional<int64_t> not_after;
 };
 
 /// A process attached to a request queue.

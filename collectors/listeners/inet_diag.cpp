@@ -109,7 +109,9 @@ Expected<InetDiagBatch> DecodeInetDiag(std::span<const uint8_t> datagram, Proto 
     if (hdr.type == kNlmsgError) {
       int32_t err = 0;
       if (payload_len >= sizeof err) std::memcpy(&err, payload, sizeof err);
-      return Error{"netlink: kernel answered error " + std::to_string(-err)};
+      // Widened first: the kernel sends -errno, but a hostile or corrupt INT32_MIN must not
+      // overflow the negation.
+      return Error{"netlink: kernel answered error " + std::to_string(-int64_t{err})};
     }
     if (hdr.type != kSockDiagByFamily) {
       return Error{"netlink: unexpected message type " + std::to_string(hdr.type)};

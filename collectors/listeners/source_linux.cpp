@@ -1,26 +1,47 @@
-// Linux: sockets from netlink sock_diag (fallback /proc/net/*), owners from /proc/PID/fd.
+// Linux: sockets from netlink sock_diag (fallback /proc/net/*), owners from /proc/PID/fd,
+// kept in an OwnerCache so that a quiet cycle reads the socket table and nothing else.
+//
+// A cycle:
+//  1. drain proc connector events (fork/exec/exit), then dump the listening sockets;
+//  2. apply what changed: exited processes are forgotten, children of holders and holders
+//     that ran execve are read; without events, every cached holder is checked instead
+//     (its run time, else each of its cached fds) and new PIDs are read;
+//  3. sockets without a holder are searched for: first among the stored fd lists of every
+//     process, then by reading processes that may have changed since their last read, the
+//     likely ones first, stopping once all are found;
+//  4. young processes and a slice of all processes are re-checked in the background.
+// Reading a process means one readlink per open fd: that is the cost being avoided.
+#include "collectors/listeners/source_linux.h"
+
 #include <dirent.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
-#include <string>
 #include <sstream>
-#include <unordered_map>
+#include <string>
 #include <unordered_set>
 
 #include "collectors/listeners/inet_diag.h"
+#include "collectors/listeners/owner_cache.h"
+#include "collectors/listeners/proc_connector_linux.h"
 #include "collectors/listeners/proc_net.h"
 #include "collectors/listeners/procfs.h"
-#include "collectors/listeners/source.h"
+#include "collectors/listeners/scan_plan.h"
 
 namespace portwarden {
 namespace {
@@ -41,73 +62,195 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
-std::optional<uint32_t> ParsePid(const char* name) {
-  uint32_t pid = 0;
-  const char* end = name + std::strlen(name);
-  auto [ptr, ec] = std::from_chars(name, end, pid);
-  if (ec != std::errc() || ptr != end || pid == 0) return std::nullopt;
-  return pid;
+template <typename T>
+std::optional<T> ParseNumber(const char* text) {
+  T value = 0;
+  const char* end = text + std::strlen(text);
+  auto [ptr, ec] = std::from_chars(text, end, value);
+  if (ec != std::errc() || ptr != end || ptr == text) return std::nullopt;
+  return value;
 }
 
 class Fd {
  public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() { Reset(); }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
+  void Reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
 
  private:
   int fd_;
 };
 
-Expected<std::vector<SocketEntry>> DumpNetlink() {
-  Fd fd(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  if (fd.get() < 0) return Error{std::string("netlink socket: ") + std::strerror(errno)};
-  std::vector<SocketEntry> all;
-  std::vector<uint8_t> buf(64 * 1024);
-  uint32_t seq = 0;
-  for (auto [proto, family] : kTables) {
-    std::vector<uint8_t> req = BuildInetDiagRequest(proto, family, ++seq);
-    sockaddr_nl kernel{};
-    kernel.nl_family = AF_NETLINK;
-    if (sendto(fd.get(), req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&kernel),
-               sizeof kernel) < 0) {
-      return Error{std::string("netlink sendto: ") + std::strerror(errno)};
-    }
-    for (bool done = false; !done;) {
-      ssize_t n = recv(fd.get(), buf.data(), buf.size(), 0);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Error{std::string("netlink recv: ") + std::strerror(errno)};
-      }
-      auto batch = DecodeInetDiag(std::span<const uint8_t>(buf.data(), size_t(n)), proto);
-      if (!batch) return batch.error();
-      for (auto& s : batch->sockets) all.push_back(std::move(s));
-      done = batch->done || n == 0;
+// "PID" or "PID/<rest>", built without allocating: paths relative to the /proc dir fd.
+class PidPath {
+ public:
+  PidPath(uint32_t pid, const char* rest) {
+    auto [end, ec] = std::to_chars(buf_, buf_ + 16, pid);
+    *end = '\0';
+    if (rest[0] != '\0') {
+      *end++ = '/';
+      std::strncpy(end, rest, sizeof buf_ - static_cast<size_t>(end - buf_) - 1);
+      buf_[sizeof buf_ - 1] = '\0';
     }
   }
-  return all;
+  const char* c_str() const { return buf_; }
+
+ private:
+  char buf_[64] = {};
+};
+
+// Reads a small file below dirfd; false if it cannot be opened or read.
+bool ReadSmall(int dirfd, const char* path, std::string& out) {
+  int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out.clear();
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return n == 0;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
 }
 
-class LinuxListenerSource : public ListenerSource {
+// The sock_diag socket, kept open across cycles.
+class Diag {
  public:
-  explicit LinuxListenerSource(SourceOptions options) : options_(std::move(options)) {}
+  Expected<std::vector<SocketEntry>> Dump() {
+    if (fd_.get() < 0) {
+      fd_.Reset(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+      if (fd_.get() < 0) return Error{std::string("netlink socket: ") + std::strerror(errno)};
+    }
+    auto dumped = DumpOn(fd_.get());
+    if (!dumped) fd_.Reset();  // a half-read reply must not leak into the next dump
+    return dumped;
+  }
+
+ private:
+  Expected<std::vector<SocketEntry>> DumpOn(int fd) {
+    std::vector<SocketEntry> all;
+    for (auto [proto, family] : kTables) {
+      std::vector<uint8_t> req = BuildInetDiagRequest(proto, family, ++seq_);
+      sockaddr_nl kernel{};
+      kernel.nl_family = AF_NETLINK;
+      if (sendto(fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&kernel),
+                 sizeof kernel) < 0) {
+        return Error{std::string("netlink sendto: ") + std::strerror(errno)};
+      }
+      for (bool done = false; !done;) {
+        ssize_t n = recv(fd, buf_.data(), buf_.size(), 0);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          return Error{std::string("netlink recv: ") + std::strerror(errno)};
+        }
+        auto batch = DecodeInetDiag(std::span<const uint8_t>(buf_.data(), size_t(n)), proto);
+        if (!batch) return batch.error();
+        for (auto& s : batch->sockets) all.push_back(std::move(s));
+        done = batch->done || n == 0;
+      }
+    }
+    return all;
+  }
+
+  Fd fd_;
+  uint32_t seq_ = 0;
+  std::vector<uint8_t> buf_ = std::vector<uint8_t>(64 * 1024);
+};
+
+// CPU time of a whole process (all its threads, dead ones included) in nanoseconds, from
+// its CPU-time clock: one syscall, readable for any process. The clock id layout is the
+// kernel's MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED) (include/linux/posix-timers_types.h),
+// the same glibc's clock_getcpuclockid() builds. nullopt: no such process.
+std::optional<uint64_t> ProcessCpuNs(uint32_t pid) {
+  constexpr clockid_t kCpuClockSched = 2;
+  clockid_t clock = static_cast<clockid_t>((~static_cast<unsigned>(pid)) << 3) | kCpuClockSched;
+  timespec ts{};
+  if (clock_gettime(clock, &ts) != 0) return std::nullopt;
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+double SteadySeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+class LinuxSource final : public LinuxListenerSource {
+ public:
+  explicit LinuxSource(LinuxSourceOptions options)
+      : options_(std::move(options)),
+        cache_(OwnerCacheOptions{options_.young_window_s}),
+        budget_(options_.search_refill_s) {}
 
   Expected<std::vector<OwnedSocket>> Sample() override {
+    stats_ = {};
+    read_this_cycle_.clear();
+    now_ = SteadySeconds();
+    if (proc_dir_.get() < 0) {
+      proc_dir_.Reset(open(options_.base.proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (proc_dir_.get() < 0) {
+        return Error{"cannot open " + options_.base.proc_root + ": " + std::strerror(errno)};
+      }
+    }
+    if (!events_tried_) {
+      OpenEvents();
+      events_tried_ = true;
+    }
+    // Events first: a fork after this point is seen next cycle, never lost between two.
+    std::optional<std::vector<ProcEvent>> events;
+    if (events_) events = events_->Drain();
     auto sockets = ReadSockets();
-    if (!sockets) return sockets.error();
-    return Attribute(std::move(*sockets));
+    if (!sockets) {
+      if (started_) missed_events_ = true;  // the drained events were not applied
+      return sockets.error();
+    }
+    if (!started_) {
+      Cold(std::move(*sockets));
+      started_ = true;
+    } else if (events && !missed_events_) {
+      WithEvents(*events, std::move(*sockets));
+    } else {
+      WithoutEvents(std::move(*sockets));
+      missed_events_ = false;
+    }
+    Search();
+    ReadYoung();
+    Sweep();
+    last_sample_ = now_;
+    for (uint32_t pid : cache_.HoldersNeedingInfo()) cache_.SetInfo(pid, ReadInfo(pid));
+    stats_.pending = cache_.PendingCount();
+    return cache_.Owned();
   }
 
   std::string Backend() const override { return backend_; }
+  const LinuxSourceStats& LastStats() const override { return stats_; }
+  std::string EventsUnavailableReason() const override { return events_reason_; }
 
  private:
+  enum class Activity { kQuiet, kActive, kGone };
+
+  void OpenEvents() {
+    if (!options_.use_proc_events) {
+      events_reason_ = "disabled";
+    } else if (options_.base.proc_root != "/proc") {
+      events_reason_ = "proc_root is not /proc: event PIDs would not match it";
+    } else if (auto conn = ProcConnector::Open()) {
+      events_ = std::move(*conn);
+    } else {
+      events_reason_ = conn.error().message;
+    }
+  }
+
   Expected<std::vector<SocketEntry>> ReadSockets() {
-    if (options_.use_netlink) {
-      auto dumped = DumpNetlink();
+    if (options_.base.use_netlink) {
+      auto dumped = diag_.Dump();
       if (dumped) {
         backend_ = "netlink";
         return dumped;
@@ -116,7 +259,8 @@ class LinuxListenerSource : public ListenerSource {
     backend_ = "procfs";
     std::vector<SocketEntry> all;
     for (auto [proto, family] : kTables) {
-      std::string path = options_.proc_root + "/net/" + (proto == Proto::kTcp ? "tcp" : "udp") +
+      std::string path = options_.base.proc_root + "/net/" +
+                         (proto == Proto::kTcp ? "tcp" : "udp") +
                          (family == Family::kIpv6 ? "6" : "");
       auto text = ReadFile(path);
       if (!text) {
@@ -130,74 +274,271 @@ class LinuxListenerSource : public ListenerSource {
     return all;
   }
 
-  // Finds the holders of the wanted inodes by reading every /proc/PID/fd link.
-  std::vector<OwnedSocket> Attribute(std::vector<SocketEntry> sockets) {
-    std::unordered_map<uint64_t, std::vector<uint32_t>> holders;
-    for (const auto& s : sockets) holders.try_emplace(s.inode);
-    ScanFds(holders);
-
-    std::unordered_map<uint32_t, std::optional<Process>> processes;
-    std::vector<OwnedSocket> out;
-    out.reserve(sockets.size());
-    for (auto& s : sockets) {
-      OwnedSocket owned;
-      for (uint32_t pid : holders[s.inode]) {
-        auto [it, inserted] = processes.try_emplace(pid);
-        if (inserted) it->second = ReadProcess(pid);
-        if (it->second) owned.holders.push_back(*it->second);
-      }
-      owned.socket = std::move(s);
-      out.push_back(std::move(owned));
-    }
-    return out;
+  // First cycle: read every process once.
+  void Cold(std::vector<SocketEntry> sockets) {
+    stats_.mode = "cold";
+    cache_.Reconcile(std::move(sockets));
+    for (uint32_t pid : ListPids()) Read(pid);
+    // Every process was read: what has no holder now has none that can be seen.
+    cache_.MarkPendingOrphaned();
   }
 
-  void ScanFds(std::unordered_map<uint64_t, std::vector<uint32_t>>& holders) {
-    DIR* proc = opendir(options_.proc_root.c_str());
-    if (!proc) return;
+  void WithEvents(const std::vector<ProcEvent>& events, std::vector<SocketEntry> sockets) {
+    stats_.mode = "events";
+    stats_.events = events.size();
+    std::vector<uint32_t> to_read = cache_.ApplyEvents(events, now_);
+    cache_.Reconcile(std::move(sockets));
+    for (uint32_t pid : to_read) Read(pid);
+  }
+
+  // No usable events (not permitted, or some were dropped): check every cached holder
+  // and read every new PID, the "cache and re-validate" design.
+  void WithoutEvents(std::vector<SocketEntry> sockets) {
+    stats_.mode = "fallback";
+    std::vector<uint32_t> born = cache_.SyncPids(ListPids(), now_);
+    cache_.Reconcile(std::move(sockets));
+    for (uint32_t pid : cache_.HolderPids()) {
+      const ProcessRecord* rec = cache_.Find(pid);
+      std::optional<ProcStat> stat;
+      if (ReadSmall(proc_dir_.get(), PidPath(pid, "stat").c_str(), text_)) {
+        stat = ParseProcStat(text_);
+      }
+      if (!stat) {
+        cache_.DropProcess(pid);
+        continue;
+      }
+      if (stat->start_time != rec->start_time) {  // the PID now names another process
+        Read(pid);
+        continue;
+      }
+      if (rec->info && (rec->info->name != stat->comm || rec->info->ppid != stat->ppid)) {
+        cache_.MarkInfoStale(pid);
+      }
+      if (Check(pid, *rec, false) == Activity::kQuiet) continue;
+      for (const Holding& h : cache_.HoldingsOf(pid)) {
+        if (!HoldsSocket(h)) cache_.RemoveHolding(h);
+      }
+    }
+    // A new process may have inherited its parent's sockets.
+    for (uint32_t pid : born) Read(pid);
+  }
+
+  // Finds holders for sockets that have none.
+  void Search() {
+    if (cache_.PendingCount() == 0) return;
+    for (const Holding& h : cache_.PendingClaims()) {
+      if (HoldsSocket(h)) cache_.AddHolding(h);
+    }
+    std::vector<SocketKey> pending = cache_.Pending();
+    if (pending.empty()) return;
+    // The creator of a new socket may have forked since: its children hold it too, so all
+    // new processes are read, not just until one holder is found.
+    for (uint32_t pid : cache_.Unscanned()) Read(pid);
+    std::erase_if(pending, [&](const SocketKey& k) { return cache_.HasHolder(k); });
+    if (pending.empty()) return;
+
+    // Only a process that ran since its last read can hold a socket its stored fd list
+    // lacks; each other process has just been answered from that list.
+    std::vector<uint32_t> uids = cache_.PendingUids();
+    std::vector<SearchCandidate> candidates;
+    for (uint32_t pid : cache_.Pids()) {
+      if (read_this_cycle_.contains(pid)) continue;
+      const ProcessRecord* rec = cache_.Find(pid);
+      if (rec->scanned && !rec->readable) continue;  // not ours to read; the sweep retries
+      Activity activity = Check(pid, *rec, stats_.mode == "fallback");
+      if (activity == Activity::kQuiet) continue;
+      if (activity == Activity::kGone) {
+        cache_.DropProcess(pid);
+        continue;
+      }
+      SearchCandidate c;
+      c.pid = pid;
+      struct stat st {};
+      if (fstatat(proc_dir_.get(), PidPath(pid, "fd").c_str(), &st, 0) == 0) {
+        c.uid = st.st_uid;
+        // st_size of /proc/PID/fd is its open fd count since Linux 6.2, 0 before.
+        c.fd_count_changed = st.st_size > 0 && rec->scanned && st.st_size != rec->fd_count;
+      }
+      c.holder = cache_.IsHolder(pid);
+      c.young = !rec->scanned || cache_.IsYoung(pid);
+      candidates.push_back(c);
+    }
+    budget_.Refill(now_, cache_.TotalFds());
+    bool complete = true;
+    for (uint32_t pid : OrderSearch(std::move(candidates), uids)) {
+      if (!budget_.Available()) {
+        complete = false;
+        break;
+      }
+      size_t before = stats_.fd_links_read;
+      Read(pid);
+      ++stats_.searched;
+      budget_.Spend(stats_.fd_links_read - before);
+      std::erase_if(pending, [&](const SocketKey& k) { return cache_.HasHolder(k); });
+      // A new socket has one creator among the processes older than this cycle (the
+      // others got it by fork, and new processes were all read): stop at the first.
+      if (pending.empty()) break;
+    }
+    if (complete) cache_.MarkPendingOrphaned();
+  }
+
+  // Re-reads young processes that ran: they may have been handed sockets at start-up.
+  void ReadYoung() {
+    for (uint32_t pid : cache_.DueYoung(now_)) {
+      const ProcessRecord* rec = cache_.Find(pid);
+      if (!rec) continue;
+      Activity activity = rec->scanned ? Check(pid, *rec, false) : Activity::kActive;
+      if (activity == Activity::kGone) {
+        cache_.DropProcess(pid);
+        continue;
+      }
+      if (activity == Activity::kActive) Read(pid);
+      cache_.MarkYoungChecked(pid, now_);
+    }
+  }
+
+  // Re-checks a slice of all processes: what no event reports (a socket received over
+  // SCM_RIGHTS, one holder closing its copy) is seen within one round.
+  void Sweep() {
+    double elapsed = last_sample_ > 0 ? now_ - last_sample_ : 0;
+    size_t n = SweepCount(cache_.ProcessCount(), elapsed, options_.sweep_period_s,
+                          options_.sweep_min_cycles);
+    bool wrapped = false;
+    for (uint32_t pid : cache_.NextSweep(n, &wrapped)) {
+      const ProcessRecord* rec = cache_.Find(pid);
+      if (!rec) continue;
+      Activity activity =
+          rec->scanned ? Check(pid, *rec, stats_.mode == "fallback") : Activity::kActive;
+      if (activity == Activity::kGone) {
+        cache_.DropProcess(pid);
+      } else if (activity == Activity::kActive) {
+        Read(pid);
+      } else if (cache_.IsHolder(pid)) {
+        cache_.MarkInfoStale(pid);  // an idle process can still be moved to another cgroup
+      }
+    }
+    // Once per round, make sure no process escaped the events (none should).
+    if (wrapped && stats_.mode == "events") {
+      for (uint32_t pid : cache_.SyncPids(ListPids(), now_)) Read(pid);
+    }
+  }
+
+  std::vector<uint32_t> ListPids() {
+    std::vector<uint32_t> pids;
+    int fd = openat(proc_dir_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return pids;
+    DIR* dir = fdopendir(fd);
+    if (!dir) {
+      close(fd);
+      return pids;
+    }
+    while (dirent* e = readdir(dir)) {
+      if (auto pid = ParseNumber<uint32_t>(e->d_name); pid && *pid > 0) pids.push_back(*pid);
+    }
+    closedir(dir);
+    std::sort(pids.begin(), pids.end());
+    return pids;
+  }
+
+  // Whether pid can have changed its fd table since its last read. identity: also
+  // compare the start time (without exit events a PID may name another process by now).
+  Activity Check(uint32_t pid, const ProcessRecord& rec, bool identity) {
+    if (!rec.runtime_ns) return Activity::kActive;
+    auto runtime = ProcessCpuNs(pid);
+    if (!runtime) return Activity::kGone;
+    if (*runtime != *rec.runtime_ns) return Activity::kActive;
+    if (identity) {
+      if (!ReadSmall(proc_dir_.get(), PidPath(pid, "stat").c_str(), text_)) {
+        return Activity::kGone;
+      }
+      auto stat = ParseProcStat(text_);
+      if (!stat || stat->start_time != rec.start_time) return Activity::kActive;
+    }
+    ++stats_.quiet_checks;
+    return Activity::kQuiet;
+  }
+
+  // Reads pid fully (at most once per cycle) and stores the result.
+  void Read(uint32_t pid) {
+    if (!read_this_cycle_.insert(pid).second) return;
+    ProcessScan scan;
+    scan.pid = pid;
+    if (!ReadSmall(proc_dir_.get(), PidPath(pid, "stat").c_str(), text_)) {
+      cache_.DropProcess(pid);
+      return;
+    }
+    auto stat = ParseProcStat(text_);
+    if (!stat) {
+      cache_.DropProcess(pid);
+      return;
+    }
+    scan.start_time = stat->start_time;
+    // Taken before the fds: if it is unchanged later, nothing ran after the read began.
+    scan.runtime_ns = ProcessCpuNs(pid);
+    int dfd =
+        openat(proc_dir_.get(), PidPath(pid, "fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+      if (errno == ENOENT || errno == ESRCH) {
+        cache_.DropProcess(pid);
+        return;
+      }
+      scan.readable = false;  // its sockets stay unattributed, as with ss
+      cache_.ApplyScan(std::move(scan));
+      return;
+    }
+    ++stats_.processes_read;
+    DIR* dir = fdopendir(dfd);
+    if (!dir) {
+      close(dfd);
+      scan.readable = false;
+      cache_.ApplyScan(std::move(scan));
+      return;
+    }
     char link[64];
-    std::string path;
-    while (dirent* entry = readdir(proc)) {
-      auto pid = ParsePid(entry->d_name);
-      if (!pid) continue;
-      std::string fd_dir = options_.proc_root + "/" + entry->d_name + "/fd";
-      DIR* fds = opendir(fd_dir.c_str());
-      if (!fds) continue;  // gone, or not ours to read: its sockets stay unattributed
-      while (dirent* fd = readdir(fds)) {
-        if (fd->d_name[0] == '.') continue;
-        path = fd_dir + "/" + fd->d_name;
-        ssize_t n = readlink(path.c_str(), link, sizeof link - 1);
-        if (n <= 0) continue;
-        auto inode = ParseSocketLink(std::string_view(link, size_t(n)));
-        if (!inode) continue;
-        auto it = holders.find(*inode);
-        if (it != holders.end() &&
-            (it->second.empty() || it->second.back() != *pid)) {
-          it->second.push_back(*pid);
-        }
+    while (dirent* e = readdir(dir)) {
+      auto fd = ParseNumber<int32_t>(e->d_name);
+      if (!fd) continue;
+      ++scan.fd_count;
+      ++stats_.fd_links_read;
+      ssize_t n = readlinkat(dfd, e->d_name, link, sizeof link);
+      if (n <= 0 || static_cast<size_t>(n) >= sizeof link) continue;
+      auto inode = ParseSocketLink(std::string_view(link, static_cast<size_t>(n)));
+      if (inode && *inode <= UINT32_MAX) {
+        scan.sockets.push_back({static_cast<uint32_t>(*inode), *fd});
       }
-      closedir(fds);
     }
-    closedir(proc);
+    closedir(dir);
+    cache_.ApplyScan(std::move(scan));
   }
 
-  std::optional<Process> ReadProcess(uint32_t pid) {
-    std::string dir = options_.proc_root + "/" + std::to_string(pid);
-    auto stat_text = ReadFile(dir + "/stat");
-    if (!stat_text) return std::nullopt;
-    auto stat = ParseProcStat(*stat_text);
+  // Whether h.pid's fd h.fd still refers to the socket h.inode.
+  bool HoldsSocket(const Holding& h) {
+    char rest[24];
+    std::snprintf(rest, sizeof rest, "fd/%d", h.fd);
+    char link[64];
+    ++stats_.fd_links_read;
+    ssize_t n = readlinkat(proc_dir_.get(), PidPath(h.pid, rest).c_str(), link, sizeof link);
+    if (n <= 0 || static_cast<size_t>(n) >= sizeof link) return false;
+    return ParseSocketLink(std::string_view(link, static_cast<size_t>(n))) == h.inode;
+  }
+
+  std::optional<Process> ReadInfo(uint32_t pid) {
+    if (!ReadSmall(proc_dir_.get(), PidPath(pid, "stat").c_str(), text_)) return std::nullopt;
+    auto stat = ParseProcStat(text_);
     if (!stat) return std::nullopt;
     Process p;
     p.pid = pid;
     p.ppid = stat->ppid;
     p.name = stat->comm;
     char exe[4096];
-    ssize_t n = readlink((dir + "/exe").c_str(), exe, sizeof exe - 1);
-    if (n > 0) p.exe.assign(exe, size_t(n));
-    if (auto status = ReadFile(dir + "/status")) {
-      if (auto uid = ParseStatusUid(*status)) p.user = UserName(*uid);
+    ssize_t n = readlinkat(proc_dir_.get(), PidPath(pid, "exe").c_str(), exe, sizeof exe);
+    if (n > 0 && static_cast<size_t>(n) < sizeof exe) p.exe.assign(exe, size_t(n));
+    if (ReadSmall(proc_dir_.get(), PidPath(pid, "status").c_str(), text_)) {
+      if (auto uid = ParseStatusUid(text_)) p.user = UserName(*uid);
     }
-    if (auto cgroup = ReadFile(dir + "/cgroup")) p.service = ParseSystemdUnit(*cgroup);
+    if (ReadSmall(proc_dir_.get(), PidPath(pid, "cgroup").c_str(), text_)) {
+      p.service = ParseSystemdUnit(text_);
+    }
     return p;
   }
 
@@ -216,15 +557,35 @@ class LinuxListenerSource : public ListenerSource {
     return it->second;
   }
 
-  SourceOptions options_;
+  LinuxSourceOptions options_;
+  OwnerCache cache_;
+  ScanBudget budget_;
+  Diag diag_;
+  Fd proc_dir_;
+  std::unique_ptr<ProcConnector> events_;
+  std::string events_reason_;
+  bool events_tried_ = false;
+  bool started_ = false;
+  bool missed_events_ = false;
+  double now_ = 0;
+  double last_sample_ = 0;
+  std::unordered_set<uint32_t> read_this_cycle_;
+  std::string text_;  // scratch buffer for /proc reads
+  LinuxSourceStats stats_;
   std::string backend_ = "netlink";
   std::map<uint32_t, std::string> users_;
 };
 
 }  // namespace
 
+std::unique_ptr<LinuxListenerSource> MakeLinuxListenerSource(const LinuxSourceOptions& options) {
+  return std::make_unique<LinuxSource>(options);
+}
+
 std::unique_ptr<ListenerSource> MakeListenerSource(const SourceOptions& options) {
-  return std::make_unique<LinuxListenerSource>(options);
+  LinuxSourceOptions linux_options;
+  linux_options.base = options;
+  return MakeLinuxListenerSource(linux_options);
 }
 
 }  // namespace portwarden

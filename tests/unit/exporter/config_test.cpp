@@ -46,7 +46,7 @@ TEST(ParseConfig, ErrorsNameFileLineColumn) {
     const char* message;
   } cases[] = {
       {"colect:\n  interval: 5s\n",
-       "p.yml:1:1: colect: unknown key (expected one of: collect, listeners, expect)"},
+       "p.yml:1:1: colect: unknown key (expected one of: collect, listeners, expect, alerting)"},
       {"collect:\n  interval: 5 s\n",
        "p.yml:2:13: collect.interval: invalid duration \"5 s\" (expected e.g. 500ms, 5s, 1m, "
        "1h30m)"},

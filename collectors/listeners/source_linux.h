@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "collectors/listeners/source.h"
+
+namespace portwarden {
+
+/// Tuning of the Linux source; the defaults are what the daemon runs with.
+struct LinuxSourceOptions {
+  SourceOptions base;
+  /// Learn forks, execs and exits from the proc connector where permitted (CAP_NET_ADMIN,
+  /// initial PID namespace, proc_root "/proc"). Without events every cycle re-checks the
+  /// cached holders itself.
+  bool use_proc_events = true;
+  /// Background sweep: every process is re-checked at least once per
+  /// max(sweep_period_s, sweep_min_cycles cycles); see SweepCount in scan_plan.h. This
+  /// bounds how long a socket passed to an older process (SCM_RIGHTS), or closed by one of
+  /// several holders, stays unseen.
+  double sweep_period_s = 600;
+  int sweep_min_cycles = 128;
+  /// New processes are re-read at ages 1, 2, 4, ... s up to this age (0: never).
+  double young_window_s = 64;
+  /// Owner searches that read many processes are limited to one full scan's worth of fd
+  /// reads per this many seconds; see ScanBudget in scan_plan.h.
+  double search_refill_s = 120;
+};
+
+/// What the last Sample() did, for tests and the benchmark.
+struct LinuxSourceStats {
+  std::string mode;           ///< "cold", "events", or "fallback" (events not usable)
+  size_t events = 0;          ///< proc connector events applied
+  size_t processes_read = 0;  ///< full reads of a /proc/PID/fd directory
+  size_t fd_links_read = 0;   ///< readlinks of /proc/PID/fd entries
+  size_t quiet_checks = 0;    ///< processes proven idle by their run time (nothing to read)
+  size_t searched = 0;        ///< processes read by the owner search
+  size_t pending = 0;         ///< sockets left without a known holder, still searched for
+};
+
+/// The Linux source, with what the generic interface does not show.
+class LinuxListenerSource : public ListenerSource {
+ public:
+  /// Statistics of the last Sample().
+  virtual const LinuxSourceStats& LastStats() const = 0;
+  /// Why proc events are not used: empty while they are and before the first Sample().
+  virtual std::string EventsUnavailableReason() const = 0;
+};
+
+/// The Linux source with explicit tuning (MakeListenerSource uses the defaults).
+std::unique_ptr<LinuxListenerSource> MakeLinuxListenerSource(const LinuxSourceOptions& options);
+
+}  // namespace portwarden

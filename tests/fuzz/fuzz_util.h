@@ -1,0 +1,36 @@
+#pragma once
+
+// Helpers shared by the fuzz targets: turning the input into text or a selector byte, and
+// checking invariants. A violated invariant aborts, which libFuzzer reports as a crash and
+// the corpus replay test as a failure.
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <span>
+#include <string_view>
+
+namespace portwarden::fuzz {
+
+inline std::string_view AsText(const uint8_t* data, size_t size) {
+  return {reinterpret_cast<const char*>(data), size};
+}
+
+/// Splits off the first byte, which some targets use to pick a decoder variant.
+inline uint8_t TakeSelector(const uint8_t*& data, size_t& size) {
+  if (size == 0) return 0;
+  uint8_t selector = data[0];
+  ++data;
+  --size;
+  return selector;
+}
+
+}  // namespace portwarden::fuzz
+
+#define PORTWARDEN_FUZZ_CHECK(cond)                                           \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                           \
+    }                                                                         \
+  } while (0)

@@ -1,0 +1,18 @@
+// ParseProcNet: /proc/net/{tcp,tcp6,udp,udp6}. First byte: bit 0 udp, bit 1 IPv6.
+#include "collectors/listeners/proc_net.h"
+#include "tests/fuzz/fuzz_util.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace portwarden;
+  const uint8_t selector = fuzz::TakeSelector(data, size);
+  const Proto proto = selector & 1 ? Proto::kUdp : Proto::kTcp;
+  const Family family = selector & 2 ? Family::kIpv6 : Family::kIpv4;
+  auto table = ParseProcNet(fuzz::AsText(data, size), proto, family);
+  if (table) {
+    PORTWARDEN_FUZZ_CHECK(table->skipped >= 0);
+    for (const SocketEntry& s : table->sockets) {
+      PORTWARDEN_FUZZ_CHECK(s.proto == proto && s.family == family && !s.address.empty());
+    }
+  }
+  return 0;
+}
