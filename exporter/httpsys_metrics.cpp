@@ -1,7 +1,8 @@
 #include "exporter/httpsys_metrics.h"
 
 #include <algorithm>
-#include <ctime>
+#include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <utility>
@@ -72,10 +73,14 @@ std::vector<Process> Attached(const RequestQueue& q, const HttpSysState& state) 
   return out;
 }
 
-std::string FormatTime(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  char out[32] = "";
-  if (const std::tm* tm = std::gmtime(&t)) std::strftime(out, sizeof out, "%Y-%m-%d", tm);
+/// "2026-01-01" (UTC). Calendar arithmetic, not gmtime: status pages render on several web
+/// server threads at once, and gmtime shares one buffer.
+std::string FormatDate(int64_t unix_seconds) {
+  using namespace std::chrono;
+  const year_month_day date{floor<days>(sys_seconds{seconds{unix_seconds}})};
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
   return out;
 }
 
@@ -460,7 +465,7 @@ std::string HttpSysLandingSection(const HttpSysState& s) {
     for (const TlsBinding& b : *s.tls_bindings) {
       h += "<tr><td>" + std::string(KindLabel(b.kind)) + "</td><td>" + HtmlEscape(b.endpoint) +
            "</td><td>" + HtmlEscape(b.cert_hash) + "</td><td>" + HtmlEscape(b.store) + "</td><td>" +
-           (b.not_after ? FormatTime(*b.not_after) : "") + "</td></tr>\n";
+           (b.not_after ? FormatDate(*b.not_after) : "") + "</td></tr>\n";
     }
     h += "</table>\n";
   }

@@ -189,6 +189,7 @@ TEST(HttpSysExporter, SeedScenarioDecayed) {
   EXPECT_THAT(page, HasSubstr("<h2>HTTP.sys</h2>"));
   EXPECT_THAT(page, HasSubstr("The listen list waits for a restart of HTTP.sys"));
   EXPECT_THAT(page, HasSubstr("0.0.0.0:80 covers 10.0.0.5:80 of rule nginx"));
+  EXPECT_THAT(page, HasSubstr("<td>MY</td><td>2026-01-01</td>")) << "certificate expiry, UTC";
 }
 
 TEST(HttpSysExporter, FailingNetshLeavesTheRestPublished) {
