@@ -63,7 +63,7 @@ Expected<std::string> Daemon::Start() {
         notifier->Observe(snap.policy.active, snap.timestamp);
       });
   WebOptions web_options{options_.listen_address, options_.telemetry_path, nullptr,
-                         options_.web_config_file};
+                         options_.web_config_file, {notifier_.get()}};
   if (options_.enable_lifecycle) web_options.reload = [this] { return Reload(); };
   web_ = std::make_unique<WebServer>(*sampler_, std::move(web_options), ComponentLogger("web"));
   auto bound = web_->Start();

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "exporter/build_info.h"
 #include "exporter/httpsys_metrics.h"
@@ -78,16 +79,23 @@ void PolicyMetrics(const Snapshot& snap, std::vector<MetricFamily>& out) {
                            "An active finding (raised, not resolved by the hold-down), as of "
                            "the last collection cycle; value is always 1.");
   std::map<policy::FindingKind, int> per_kind;
+  // Two findings can differ only in what the labels leave out (a wildcard bind conflicting
+  // with two others on one address): one series for both, a duplicate would fail the scrape.
+  std::set<std::vector<std::string>> exposed;
   for (const auto& [key, tracked] : p.active) {
     const policy::Finding& f = tracked.finding;
     ++per_kind[f.kind];
+    std::vector<std::string> values{Str(policy::ToString(f.kind)), f.rule,
+                                    Str(ToString(f.proto)),         f.address,
+                                    std::to_string(f.port),         f.owner_identity};
+    if (!exposed.insert(values).second) continue;
     Add(finding,
-        {{"kind", Str(policy::ToString(f.kind))},
-         {"rule", f.rule},
-         {"proto", Str(ToString(f.proto))},
-         {"address", f.address},
-         {"port", std::to_string(f.port)},
-         {"owner", f.owner_identity}},
+        {{"kind", values[0]},
+         {"rule", values[1]},
+         {"proto", values[2]},
+         {"address", values[3]},
+         {"port", values[4]},
+         {"owner", values[5]}},
         1);
   }
   out.push_back(std::move(finding));

@@ -282,7 +282,16 @@ int WebServer::Handle(mg_connection* conn) {
     auto body = Cached(metrics_cache_, snap, reload, [&] {
       return RenderText(SnapshotMetrics(snap.get(), reload));
     });
-    Send(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", *body, head);
+    // The collectables (the notifier's counters) change between collections, so they are
+    // rendered per request, after the cached snapshot text; they are a few small families.
+    std::vector<prometheus::MetricFamily> live;
+    for (const prometheus::Collectable* c : options_.collectables) {
+      auto more = c->Collect();
+      live.insert(live.end(), std::make_move_iterator(more.begin()),
+                  std::make_move_iterator(more.end()));
+    }
+    Send(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
+         live.empty() ? *body : *body + RenderText(live), head);
     return 200;
   }
   if (uri == "/-/healthy") {

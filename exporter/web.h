@@ -1,11 +1,13 @@
 #pragma once
 
+#include <prometheus/collectable.h>
 #include <spdlog/logger.h>
 
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "collectors/common/expected.h"
 #include "exporter/sampler.h"
@@ -25,6 +27,9 @@ struct WebOptions {
   /// --web.config.file (exporter-toolkit format: TLS, basic auth, headers), read by Start();
   /// empty: plain HTTP, no authentication.
   std::string web_config_file;
+  /// More metric families for the telemetry path, after the snapshot's (the notifier's
+  /// counters). Each must be thread-safe and outlive the server.
+  std::vector<const prometheus::Collectable*> collectables;
 };
 
 /// The HTTP endpoints (/metrics, /, /-/healthy, /-/ready, /-/reload, /api/v1/state,

@@ -26,19 +26,25 @@ std::string Hex16(uint64_t value) {
 }
 
 std::string Endpoint(const policy::Finding& f) {
-  const std::string address = f.address.find(':') != std::string::npos ? "[" + f.address + "]"
-                                                                        : f.address;
+  const std::string address =
+      f.address.find(':') != std::string::npos ? "[" + f.address + "]" : f.address;
   return std::string(ToString(f.proto)) + " " + address + ":" + std::to_string(f.port);
 }
 
 std::string_view Title(policy::FindingKind kind) {
   switch (kind) {
-    case policy::FindingKind::kMissing: return "Expected listener missing";
-    case policy::FindingKind::kWrongOwner: return "Wrong owner";
-    case policy::FindingKind::kBlocked: return "Expected listener blocked";
-    case policy::FindingKind::kConflict: return "Port conflict";
-    case policy::FindingKind::kUnexpected: return "Unexpected listener on an exclusive port";
-    case policy::FindingKind::kChanged: return "Port owner changed";
+    case policy::FindingKind::kMissing:
+      return "Expected listener missing";
+    case policy::FindingKind::kWrongOwner:
+      return "Wrong owner";
+    case policy::FindingKind::kBlocked:
+      return "Expected listener blocked";
+    case policy::FindingKind::kConflict:
+      return "Port conflict";
+    case policy::FindingKind::kUnexpected:
+      return "Unexpected listener on an exclusive port";
+    case policy::FindingKind::kChanged:
+      return "Port owner changed";
   }
   return "Finding";
 }
@@ -53,10 +59,13 @@ std::string_view Severity(policy::FindingKind kind) {
   switch (kind) {
     case policy::FindingKind::kMissing:
     case policy::FindingKind::kWrongOwner:
-    case policy::FindingKind::kBlocked: return "critical";
+    case policy::FindingKind::kBlocked:
+      return "critical";
     case policy::FindingKind::kConflict:
-    case policy::FindingKind::kUnexpected: return "warning";
-    case policy::FindingKind::kChanged: return "info";
+    case policy::FindingKind::kUnexpected:
+      return "warning";
+    case policy::FindingKind::kChanged:
+      return "info";
   }
   return "warning";
 }
@@ -111,10 +120,10 @@ std::string FormatRfc3339(double unix_seconds) {
   const year_month_day ymd(day);
   const hh_mm_ss<milliseconds> tod(t - day);
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
-                static_cast<int>(tod.seconds().count()),
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(tod.hours().count()),
+                static_cast<int>(tod.minutes().count()), static_cast<int>(tod.seconds().count()),
                 static_cast<int>(tod.subseconds().count()));
   return buf;
 }

@@ -14,8 +14,8 @@ namespace portwarden::notifier {
 
 /// One alert waiting for one receiver.
 struct QueueEntry {
-  uint64_t seq = 0;    ///< unique, increasing: queue order
-  std::string target;  ///< the receiver's URL as configured
+  uint64_t seq = 0;         ///< unique, increasing: queue order
+  std::string target;       ///< the receiver's URL as configured
   std::string fingerprint;  ///< Fingerprint(alert.labels)
   Alert alert;
   double enqueued_at = 0;  ///< Unix seconds

@@ -30,8 +30,8 @@ Expected<HttpResult> HttpPostJson(const HttpUrl& url, std::string_view body,
   // which lacks %zu.
   const std::string head = "POST " + url.path + " HTTP/1.1\r\nHost: " + url.HostHeader() +
                            "\r\nUser-Agent: portwarden\r\nContent-Type: application/json"
-                           "\r\nContent-Length: " + std::to_string(body.size()) +
-                           "\r\nConnection: close\r\n\r\n";
+                           "\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
   if (mg_write(conn, head.data(), head.size()) != static_cast<int>(head.size()) ||
       mg_write(conn, body.data(), body.size()) != static_cast<int>(body.size())) {
     mg_close_connection(conn);
@@ -39,8 +39,7 @@ Expected<HttpResult> HttpPostJson(const HttpUrl& url, std::string_view body,
   }
   if (mg_get_response(conn, error, sizeof error, static_cast<int>(timeout.count())) < 0) {
     mg_close_connection(conn);
-    return Error{"no response from " + url.HostHeader() + ": " +
-                 (error[0] ? error : "timed out")};
+    return Error{"no response from " + url.HostHeader() + ": " + (error[0] ? error : "timed out")};
   }
   HttpResult result;
   const mg_response_info* info = mg_get_response_info(conn);

@@ -30,8 +30,9 @@ Expected<HttpUrl> ParseHttpUrl(std::string_view url) {
   if (scheme_end == std::string_view::npos) return Bad(url, "expected http://host[:port][/path]");
   const std::string scheme = Lower(url.substr(0, scheme_end));
   if (scheme == "https") {
-    return Bad(url, "https is not supported (the HTTP client cannot verify certificates); use "
-                    "http on a trusted network or a local TLS-terminating proxy");
+    return Bad(url,
+               "https is not supported (the HTTP client cannot verify certificates); use "
+               "http on a trusted network or a local TLS-terminating proxy");
   }
   if (scheme != "http") return Bad(url, "expected an http:// URL");
   std::string_view rest = url.substr(scheme_end + 3);

@@ -14,8 +14,7 @@ namespace portwarden::notifier {
 namespace {
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 double Seconds(std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000.0; }
@@ -108,13 +107,15 @@ Expected<bool> Notifier::Configure(const std::optional<AlertingConfig>& config,
   const std::string path = config->queue_path.empty() ? DefaultQueuePath() : config->queue_path;
   NotifierCore next = core_;
   std::size_t dropped = next.Configure(MakeSettings(*config, external_url));
-  const bool load = !enabled_ || path != path_;
-  if (load) {
-    auto fail = [&](const std::string& why) {
-      StartSenders();
-      return Error{"alerting.queue.path: " + why};
-    };
-    if (auto made = CreateParentDirectories(path); !made) return fail(made.error().message);
+  // The file is read when alerting comes on. A new path while it is on takes the state in
+  // memory along instead: a file already there would hold an older state.
+  const bool moved = enabled_ && path != path_;
+  auto fail = [&](const std::string& why) {
+    StartSenders();
+    return Error{"alerting.queue.path: " + why};
+  };
+  if (auto made = CreateParentDirectories(path); !made) return fail(made.error().message);
+  if (!enabled_) {
     // A writer killed mid-write leaves its temporary file; the real file is intact.
     RemoveFileIfExists(path + ".tmp");
     auto text = ReadFileIfExists(path);
@@ -133,12 +134,17 @@ Expected<bool> Notifier::Configure(const std::optional<AlertingConfig>& config,
     }
   }
   if (auto written = WriteFileAtomically(path, next.Encode()); !written) {
-    StartSenders();
-    return Error{"alerting.queue.path: " + written.error().message};
+    return fail(written.error().message);
   }
   if (dropped > 0) {
-    Log(*logger_, spdlog::level::warn, "queued alerts dropped: their receiver is no longer "
-        "configured or the queue bound shrank", {{"dropped", std::to_string(dropped)}});
+    Log(*logger_, spdlog::level::warn,
+        "queued alerts dropped: their receiver is no longer "
+        "configured or the queue bound shrank",
+        {{"dropped", std::to_string(dropped)}});
+  }
+  if (moved) {
+    RemoveFileIfExists(path_);
+    Log(*logger_, spdlog::level::info, "alert queue moved", {{"from", path_}, {"to", path}});
   }
   core_ = std::move(next);
   path_ = path;
@@ -207,9 +213,8 @@ void Notifier::Send(std::size_t index) {
     std::vector<Alert> alerts;
     for (const QueueEntry& e : batch) alerts.push_back(e.alert);
     const std::string body =
-        receiver.webhook
-            ? WebhookPayload(alerts, external_url_)
-            : AlertmanagerPayload(alerts, now, 4 * core_.settings().resend_interval);
+        receiver.webhook ? WebhookPayload(alerts, external_url_)
+                         : AlertmanagerPayload(alerts, now, 4 * core_.settings().resend_interval);
     const auto timeout = timeout_;
     lock.unlock();
     auto result = HttpPostJson(receiver.endpoint, body, timeout);
@@ -219,8 +224,9 @@ void Notifier::Send(std::size_t index) {
     const int failures_before = core_.Failures(receiver.url);
     core_.Complete(receiver.url, batch, outcome, Now(),
                    std::uniform_real_distribution<double>(0, 1)(rng_));
-    const std::string err = !result ? result.error().message
-                                    : "HTTP " + std::to_string(result->status) + ": " + result->body;
+    const std::string err = !result
+                                ? result.error().message
+                                : "HTTP " + std::to_string(result->status) + ": " + result->body;
     if (outcome == Outcome::kRejected) {
       Log(*logger_, spdlog::level::err, "receiver rejected alerts; dropped",
           {{"receiver", receiver.url}, {"alerts", std::to_string(batch.size())}, {"err", err}});
@@ -252,9 +258,9 @@ void Notifier::Persist() {
 std::vector<prometheus::MetricFamily> Notifier::Collect() const {
   using prometheus::MetricType;
   std::lock_guard lock(mu_);
-  auto sent = Family("portwarden_notifications_sent_total",
-                     "Alerts the receiver (Alertmanager or webhook URL) accepted.",
-                     MetricType::Counter);
+  auto sent =
+      Family("portwarden_notifications_sent_total",
+             "Alerts the receiver (Alertmanager or webhook URL) accepted.", MetricType::Counter);
   auto failed = Family("portwarden_notifications_failed_total",
                        "Alerts in sends to the receiver that failed; a retried alert counts "
                        "again.",
@@ -264,9 +270,9 @@ std::vector<prometheus::MetricFamily> Notifier::Collect() const {
     AddValue(sent, {{"alertmanager", r.url}}, static_cast<double>(stats.sent));
     AddValue(failed, {{"alertmanager", r.url}}, static_cast<double>(stats.failed));
   }
-  auto length = Family("portwarden_notification_queue_length",
-                       "Alert states waiting in the on-disk queue, over all receivers.",
-                       MetricType::Gauge);
+  auto length =
+      Family("portwarden_notification_queue_length",
+             "Alert states waiting in the on-disk queue, over all receivers.", MetricType::Gauge);
   AddValue(length, {}, static_cast<double>(core_.QueueLength()));
   auto dropped = Family("portwarden_notifications_dropped_total",
                         "Queued alerts dropped: oldest first over alerting.queue.max_entries, "

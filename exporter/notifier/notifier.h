@@ -32,11 +32,11 @@ class Notifier : public prometheus::Collectable {
   Notifier& operator=(const Notifier&) = delete;
 
   /// Applies the `alerting:` section (nullopt: alerting off; what is queued is dropped and
-  /// counted). The first enable, and a new queue path, read the queue file a previous run
-  /// left, and its alerts are sent. `own_url` (http://host:port of the daemon) is the
-  /// default external URL. On an error (queue file unreadable, not a queue, not writable)
-  /// nothing changes. Unless something changed, returns at once; otherwise waits for sends
-  /// in flight to finish.
+  /// counted). Turning alerting on reads the queue file a previous run left, and its alerts
+  /// are sent; a new queue path while on moves the state there. `own_url` (http://host:port of the
+  /// daemon) is the default external URL. On an error (queue file unreadable, not a queue, not
+  /// writable) nothing changes. Unless something changed, returns at once; otherwise waits for
+  /// sends in flight to finish.
   Expected<bool> Configure(const std::optional<AlertingConfig>& config, const std::string& own_url);
 
   /// Feeds the active findings of one cycle (sampling thread). Updates the queue, writes
@@ -60,26 +60,26 @@ class Notifier : public prometheus::Collectable {
     HttpUrl endpoint;
   };
 
-  void StartSenders();   // mu_ held
-  void StopSenders();    // mu_ not held
+  void StartSenders();  // mu_ held
+  void StopSenders();   // mu_ not held
   void Send(std::size_t index);
-  void Persist();        // mu_ held
+  void Persist();  // mu_ held
 
   std::shared_ptr<spdlog::logger> logger_;
   std::mutex configure_mu_;  // one Configure at a time
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  bool enabled_ = false;      // guarded by mu_
-  std::optional<AlertingConfig> config_;  // guarded by mu_; as last applied
-  std::string own_url_;                   // guarded by mu_
-  bool stopping_ = false;     // guarded by mu_
-  std::string path_;          // guarded by mu_
-  std::string external_url_;  // guarded by mu_
+  bool enabled_ = false;                       // guarded by mu_
+  std::optional<AlertingConfig> config_;       // guarded by mu_; as last applied
+  std::string own_url_;                        // guarded by mu_
+  bool stopping_ = false;                      // guarded by mu_
+  std::string path_;                           // guarded by mu_
+  std::string external_url_;                   // guarded by mu_
   std::chrono::milliseconds timeout_{10'000};  // guarded by mu_
-  NotifierCore core_;         // guarded by mu_
-  std::vector<Receiver> receivers_;  // guarded by mu_; fixed while senders run
-  bool persist_failing_ = false;     // guarded by mu_
-  std::mt19937_64 rng_;              // guarded by mu_
+  NotifierCore core_;                          // guarded by mu_
+  std::vector<Receiver> receivers_;            // guarded by mu_; fixed while senders run
+  bool persist_failing_ = false;               // guarded by mu_
+  std::mt19937_64 rng_;                        // guarded by mu_
   std::vector<std::thread> senders_;
 };
 

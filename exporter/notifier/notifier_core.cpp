@@ -1,9 +1,8 @@
 #include "exporter/notifier/notifier_core.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace portwarden::notifier {
@@ -119,8 +118,7 @@ Expected<std::size_t> NotifierCore::Restore(std::string_view text) {
   if (!j.is_object()) return Error{"expected a JSON object"};
   auto version = j.find("portwarden_alert_queue");
   if (version == j.end() || !version->is_number_integer() || version->get<int>() != kStateVersion) {
-    return Error{"not a portwarden alert queue of format version " +
-                 std::to_string(kStateVersion)};
+    return Error{"not a portwarden alert queue of format version " + std::to_string(kStateVersion)};
   }
   auto next_seq = j.find("next_seq");
   if (next_seq == j.end() || !next_seq->is_number_unsigned()) {
@@ -184,7 +182,8 @@ std::string NotifierCore::Encode() const {
                        {"alert", AlertJson(e.alert)}});
   }
   json firing = json::array();
-  for (const auto& [key, f] : firing_) firing.push_back({{"key", key}, {"alert", AlertJson(f.alert)}});
+  for (const auto& [key, f] : firing_)
+    firing.push_back({{"key", key}, {"alert", AlertJson(f.alert)}});
   json out = {{"portwarden_alert_queue", kStateVersion},
               {"next_seq", queue_.next_seq()},
               {"entries", std::move(entries)},
@@ -282,8 +281,8 @@ void NotifierCore::Complete(const std::string& target, const std::vector<QueueEn
     case Outcome::kRetry:
       stats.failed += seqs.size();
       ++retry.failures;
-      retry.next_attempt =
-          now + RetryDelay(retry.failures, settings_.backoff_initial, settings_.backoff_max, jitter);
+      retry.next_attempt = now + RetryDelay(retry.failures, settings_.backoff_initial,
+                                            settings_.backoff_max, jitter);
       break;
     case Outcome::kRejected:
       queue_.Remove(seqs);

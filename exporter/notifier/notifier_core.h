@@ -124,7 +124,7 @@ class NotifierCore {
   CoreSettings settings_;
   AlertQueue queue_;
   std::map<std::string, FiringAlert> firing_;  // by finding key
-  std::map<std::string, Retry> retry_;    // by target
+  std::map<std::string, Retry> retry_;         // by target
   std::map<std::string, TargetStats> stats_;
   uint64_t dropped_ = 0;
   double next_resend_ = 0;

@@ -42,11 +42,11 @@ std::string AlertmanagerPayload(const std::vector<Alert>& alerts, double now,
                                 double expiry_seconds) {
   nlohmann::json out = nlohmann::json::array();
   for (const Alert& alert : alerts) {
-    nlohmann::json a = {{"labels", Map(alert.labels)},
-                        {"annotations", Map(alert.annotations)},
-                        {"startsAt", FormatRfc3339(alert.starts_at)},
-                        {"endsAt", FormatRfc3339(alert.Resolved() ? alert.ends_at
-                                                                  : now + expiry_seconds)}};
+    nlohmann::json a = {
+        {"labels", Map(alert.labels)},
+        {"annotations", Map(alert.annotations)},
+        {"startsAt", FormatRfc3339(alert.starts_at)},
+        {"endsAt", FormatRfc3339(alert.Resolved() ? alert.ends_at : now + expiry_seconds)}};
     if (!alert.generator_url.empty()) a["generatorURL"] = alert.generator_url;
     out.push_back(std::move(a));
   }

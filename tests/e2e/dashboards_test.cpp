@@ -3,13 +3,13 @@
 // severity, summary, description, a runbook section in dashboards/README.md and promtool
 // tests that make it fire and keep it quiet. alerting_test runs the queries for real.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -49,8 +49,8 @@ TEST_P(Dashboard, IsImportableAndTemplated) {
   EXPECT_FALSE(d.value("title", "").empty());
 
   std::set<std::string> required;
-  for (const auto& r : d["__requires"]) required.insert(r["type"].get<std::string>() + "/" +
-                                                        r["id"].get<std::string>());
+  for (const auto& r : d["__requires"])
+    required.insert(r["type"].get<std::string>() + "/" + r["id"].get<std::string>());
   EXPECT_TRUE(required.contains("grafana/grafana"));
   EXPECT_TRUE(required.contains("datasource/prometheus"));
 
@@ -120,7 +120,8 @@ TEST(Rules, EveryAlertIsDocumentedAndTestedBothWays) {
     }
   }
   EXPECT_EQ(alerts.size(), 18u);
-  for (const auto& [name, c] : cases) EXPECT_TRUE(alerts.contains(name)) << "test of unknown " << name;
+  for (const auto& [name, c] : cases)
+    EXPECT_TRUE(alerts.contains(name)) << "test of unknown " << name;
 }
 
 }  // namespace

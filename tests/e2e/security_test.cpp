@@ -266,12 +266,22 @@ class PrivilegeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
-    // A copy nobody can execute whatever the build directory's permissions are.
+    // A copy nobody can execute whatever the build directory's permissions are: bin/ and
+    // the lib/portwarden/ beside it that the binary's $ORIGIN RPATH names.
+    namespace fs = std::filesystem;
     dir_ = MakeTempDir();
+    const fs::path libs = fs::path(PortwardenBinary()).parent_path() / "../lib/portwarden";
+    fs::create_directories(dir_ + "/bin");
+    fs::create_directories(dir_ + "/lib");
+    fs::copy(libs, dir_ + "/lib/portwarden", fs::copy_options::recursive);
+    binary_ = dir_ + "/bin/portwarden";
+    fs::copy_file(PortwardenBinary(), binary_);
+    for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
+      fs::permissions(entry.path(), fs::perms::owner_all | fs::perms::group_read |
+                                        fs::perms::group_exec | fs::perms::others_read |
+                                        fs::perms::others_exec);
+    }
     chmod(dir_.c_str(), 0755);
-    binary_ = dir_ + "/portwarden";
-    std::filesystem::copy_file(PortwardenBinary(), binary_);
-    chmod(binary_.c_str(), 0755);
   }
   void TearDown() override {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);

@@ -82,6 +82,28 @@ TEST(SnapshotMetrics, PolicyFamilies) {
   }
 }
 
+// A wildcard bind conflicting with two owners of one address: two findings (their keys name
+// the other owners) but one series; a duplicate series would make Prometheus drop the scrape.
+TEST(SnapshotMetrics, FindingsDifferingOnlyOutsideTheLabelsAreOneSeries) {
+  Snapshot snap = Sample();
+  policy::Finding f;
+  f.kind = policy::FindingKind::kConflict;
+  f.address = "10.0.0.5";
+  f.port = 80;
+  f.owner_identity = "process=nginx";
+  for (const char* key : {"conflict/a", "conflict/b"}) {
+    f.key = key;
+    f.other = key;
+    snap.policy.active[key] = {f, {}, {}, 0};
+  }
+  std::string text = RenderText(SnapshotMetrics(&snap, {}));
+  const std::string series = "portwarden_finding{kind=\"conflict\"";
+  size_t first = text.find(series);
+  ASSERT_NE(first, std::string::npos) << text;
+  EXPECT_EQ(text.find(series, first + 1), std::string::npos) << text;
+  EXPECT_NE(text.find("portwarden_findings{kind=\"conflict\"} 2"), std::string::npos) << text;
+}
+
 TEST(SnapshotMetrics, BeforeFirstCollectionOnlyBuildInfo) {
   auto families = SnapshotMetrics(nullptr, {true, 5});
   ASSERT_EQ(families.size(), 3u);

@@ -1,6 +1,7 @@
 #include "exporter/notifier/alert.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "exporter/notifier/http_url.h"
@@ -98,8 +99,8 @@ TEST(AlertmanagerPayload, PostableAlertsWithExpiry) {
   EXPECT_EQ(j[1]["endsAt"], "2023-11-14T22:15:00.000Z");
   // No generatorURL key at all when there is none (Alertmanager validates it as a URI).
   firing.generator_url.clear();
-  EXPECT_FALSE(nlohmann::json::parse(AlertmanagerPayload({firing}, 0, 1))[0].contains(
-      "generatorURL"));
+  EXPECT_FALSE(
+      nlohmann::json::parse(AlertmanagerPayload({firing}, 0, 1))[0].contains("generatorURL"));
 }
 
 TEST(AlertmanagerPayload, InvalidUtf8IsReplacedNotFatal) {
@@ -185,8 +186,7 @@ TEST(ParseHttpUrl, ErrorsSayWhy) {
 TEST(AlertmanagerAlertsUrl, AppendsTheApiPath) {
   EXPECT_EQ(AlertmanagerAlertsUrl("http://am:9093")->path, "/api/v2/alerts");
   EXPECT_EQ(AlertmanagerAlertsUrl("http://am:9093/")->path, "/api/v2/alerts");
-  EXPECT_EQ(AlertmanagerAlertsUrl("http://gw/alertmanager/")->path,
-            "/alertmanager/api/v2/alerts");
+  EXPECT_EQ(AlertmanagerAlertsUrl("http://gw/alertmanager/")->path, "/alertmanager/api/v2/alerts");
   EXPECT_FALSE(AlertmanagerAlertsUrl("http://am:9093/?x=1"));
 }
 

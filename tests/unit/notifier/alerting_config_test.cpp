@@ -45,7 +45,8 @@ alerting:
   queue:
     path: /var/lib/portwarden/q.json
     max_entries: 500
-)", "p.yml");
+)",
+                       "p.yml");
   ASSERT_TRUE(c) << c.error().message;
   const notifier::AlertingConfig& a = *c->alerting;
   EXPECT_EQ(a.alertmanagers.size(), 2u);

@@ -27,9 +27,10 @@ inline policy::TrackedFinding Blocked(double raised_at = 1000) {
   f.owner_address = "0.0.0.0";
   f.expected = "process=nginx";
   f.key = "blocked|web|tcp|10.0.0.5|80|0.0.0.0|http.sys:System:";
-  f.explanation = "Expectation \"web\" wants process=nginx on 10.0.0.5:80/tcp, but http.sys "
-                  "(System, pid 4) holds 0.0.0.0:80, which covers that address, so the "
-                  "expected owner cannot bind it.";
+  f.explanation =
+      "Expectation \"web\" wants process=nginx on 10.0.0.5:80/tcp, but http.sys "
+      "(System, pid 4) holds 0.0.0.0:80, which covers that address, so the "
+      "expected owner cannot bind it.";
   f.remediation = "netsh http add iplisten ipaddress=172.16.1.1";
   return {f, At(raised_at), At(raised_at), 0};
 }

@@ -1,6 +1,7 @@
 #include "exporter/notifier/notifier_core.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/unit/notifier/findings.h"
@@ -292,7 +293,8 @@ TEST(NotifierCore, RestoreRejectsWhatIsNotAQueue) {
 
 TEST(NotifierCore, AbsurdCountsAreBoundedNotTrusted) {
   // A hand-edited file with far more entries than the bound: only the newest stay.
-  nlohmann::json j = {{"portwarden_alert_queue", 1}, {"next_seq", 1}, {"firing", nlohmann::json::array()}};
+  nlohmann::json j = {
+      {"portwarden_alert_queue", 1}, {"next_seq", 1}, {"firing", nlohmann::json::array()}};
   j["entries"] = nlohmann::json::array();
   for (int i = 1; i <= 5000; ++i) {
     j["entries"].push_back({{"seq", i},

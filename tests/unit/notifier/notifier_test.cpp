@@ -2,12 +2,12 @@
 #include "exporter/notifier/notifier.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <prometheus/text_serializer.h>
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "exporter/notifier/os.h"
@@ -24,8 +24,7 @@ using testing::Receiver;
 using testing::TempDir;
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // A logger whose lines the test can read.
@@ -93,20 +92,19 @@ TEST(Notifier, PushesRaiseAndResolveToAlertmanagerAndWebhook) {
 
   n.Stop();  // sends in flight have completed
   const std::string metrics = Metrics(n);
-  EXPECT_NE(metrics.find("portwarden_notifications_sent_total{alertmanager=\"" + am.url() +
-                         "\"} 2"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.find("portwarden_notifications_sent_total{alertmanager=\"" + am.url() + "\"} 2"),
+      std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("portwarden_notifications_sent_total{alertmanager=\"" + hook.url() +
                          "/hook\"} 2"),
             std::string::npos);
-  EXPECT_NE(metrics.find("portwarden_notifications_failed_total{alertmanager=\"" + am.url() +
-                         "\"} 0"),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.find("portwarden_notifications_failed_total{alertmanager=\"" + am.url() + "\"} 0"),
+      std::string::npos);
   EXPECT_NE(metrics.find("portwarden_notification_queue_length 0"), std::string::npos);
   EXPECT_NE(metrics.find("portwarden_notifications_dropped_total 0"), std::string::npos);
-  EXPECT_NE(metrics.find("# TYPE portwarden_notifications_sent_total counter"),
-            std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE portwarden_notifications_sent_total counter"), std::string::npos);
 }
 
 TEST(Notifier, QueuesWhileTheReceiverIsDownAndDeliversAfterARestart) {
@@ -125,9 +123,9 @@ TEST(Notifier, QueuesWhileTheReceiverIsDownAndDeliversAfterARestart) {
     EXPECT_EQ(n.QueueLength(), 1u);
     const std::string metrics = Metrics(n);
     EXPECT_NE(metrics.find("portwarden_notification_queue_length 1"), std::string::npos);
-    EXPECT_EQ(metrics.find("portwarden_notifications_failed_total{alertmanager=\"" + am.url() +
-                           "\"} 0"),
-              std::string::npos);
+    EXPECT_EQ(
+        metrics.find("portwarden_notifications_failed_total{alertmanager=\"" + am.url() + "\"} 0"),
+        std::string::npos);
     // One warning per outage, not one per retry.
     const std::string text = log.Text();
     const std::string warning = "cannot send alerts; they stay queued and are retried";
@@ -228,6 +226,13 @@ TEST(Notifier, ReconfigureAndDisable) {
   EXPECT_NE(Metrics(n).find("portwarden_notifications_dropped_total 1"), std::string::npos);
   ASSERT_TRUE(other.WaitForRequests(1));
   EXPECT_EQ(nlohmann::json::parse(other.Requests()[0].body)[0]["labels"]["kind"], "blocked");
+  // A new queue path takes the state along and leaves no file behind.
+  const std::string old_path = c.queue_path;
+  c.queue_path = dir.File("moved/alerts.json");
+  ASSERT_TRUE(n.Configure(c, "http://h:1"));
+  EXPECT_FALSE(std::filesystem::exists(old_path));
+  EXPECT_TRUE(std::filesystem::exists(c.queue_path));
+  EXPECT_NE(log.Text().find("alert queue moved"), std::string::npos);
   // Alerting off: senders stop, the rest is counted as dropped, metrics stay.
   ASSERT_TRUE(n.Configure(std::nullopt, "http://h:1"));
   EXPECT_EQ(n.QueueLength(), 0u);

@@ -89,9 +89,10 @@ class Receiver {
     requests_.push_back(std::move(r));
     arrived_.notify_all();
     const std::string body = answer_body_;
-    const std::string head = "HTTP/1.1 " + std::to_string(status_) +
-                             " X\r\nContent-Type: text/plain\r\nContent-Length: " +
-                             std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+    const std::string head =
+        "HTTP/1.1 " + std::to_string(status_) +
+        " X\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n";
     const int status = status_;
     lock.unlock();
     mg_write(conn, head.data(), head.size());
