@@ -18,6 +18,52 @@ std::unique_ptr<httpsys::HttpSysPlatform> PlatformHttpSys() {
 #endif
 }
 
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// The listener collector's part of a snapshot.
+struct ListenerPart {
+  CollectorStatus status;
+  ListenerSet listeners;
+  std::string backend;
+};
+
+ListenerPart CollectListeners(ListenerSource& source, const ListenerFilter& filter) {
+  ListenerPart part;
+  part.status.name = "listeners";
+  auto start = std::chrono::steady_clock::now();
+  auto sample = source.Sample();
+  part.status.duration_seconds = Seconds(std::chrono::steady_clock::now() - start);
+  if (sample) {
+    part.listeners = BuildListeners(*sample, filter);
+    part.status.success = true;
+  } else {
+    part.status.error = sample.error().message;
+  }
+  part.backend = source.Backend();
+  return part;
+}
+
+std::string Overran(std::chrono::milliseconds timeout) {
+  return "did not finish within collect.timeout (" + std::to_string(timeout.count()) +
+         " ms); not restarted until it returns";
+}
+
+// The snapshot from the collectors' parts; `httpsys` nullopt: no HTTP.sys collector.
+Snapshot Assemble(ListenerPart listeners, std::optional<httpsys::HttpSysCollection> httpsys,
+                  const Config& config) {
+  Snapshot snap;
+  snap.listeners = std::move(listeners.listeners);
+  snap.listener_backend = std::move(listeners.backend);
+  snap.collectors.push_back(std::move(listeners.status));
+  if (httpsys) ApplyHttpSys(snap, std::move(*httpsys), config.expectations);
+  snap.timestamp =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  return snap;
+}
+
 }  // namespace
 
 Snapshot CollectSnapshot(ListenerSource& source, const Config& config) {
@@ -27,27 +73,53 @@ Snapshot CollectSnapshot(ListenerSource& source, const Config& config) {
 
 Snapshot CollectSnapshot(ListenerSource& source, httpsys::HttpSysPlatform* httpsys,
                          const Config& config) {
-  Snapshot snap;
-  CollectorStatus status;
-  status.name = "listeners";
+  std::optional<httpsys::HttpSysCollection> collection;
+  if (httpsys != nullptr) collection = httpsys::CollectHttpSys(*httpsys, config.httpsys);
+  return Assemble(CollectListeners(source, config.listener_filter), std::move(collection),
+                  config);
+}
+
+Collectors::Collectors(std::unique_ptr<ListenerSource> source,
+                       std::unique_ptr<httpsys::HttpSysPlatform> httpsys)
+    : source_(std::move(source)), httpsys_(std::move(httpsys)) {}
+
+Collectors::Collectors(std::unique_ptr<ListenerSource> source)
+    : Collectors(std::move(source), PlatformHttpSys()) {}
+
+Snapshot Collectors::Collect(const Config& config) {
+  // One after the other, each within collect.timeout: a cycle takes at most twice that.
   auto start = std::chrono::steady_clock::now();
-  auto sample = source.Sample();
-  status.duration_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (sample) {
-    snap.listeners = BuildListeners(*sample, config.listener_filter);
-    status.success = true;
+  auto listeners = RunWithDeadline<ListenerPart>(
+      listeners_runner_,
+      [source = source_, filter = config.listener_filter] {
+        return CollectListeners(*source, filter);
+      },
+      config.collect_timeout);
+  if (listeners) {
+    backend_ = listeners->backend;
   } else {
-    status.error = sample.error().message;
+    listeners.emplace();
+    listeners->status = {"listeners", false, Seconds(std::chrono::steady_clock::now() - start),
+                         Overran(config.collect_timeout)};
+    listeners->backend = backend_;  // the hung task may be using the source: not asked
   }
-  snap.listener_backend = source.Backend();
-  snap.collectors.push_back(std::move(status));
-  if (httpsys != nullptr) {
-    ApplyHttpSys(snap, httpsys::CollectHttpSys(*httpsys, {}), config.expectations);
+  std::optional<httpsys::HttpSysCollection> httpsys;
+  if (httpsys_) {
+    start = std::chrono::steady_clock::now();
+    httpsys = RunWithDeadline<httpsys::HttpSysCollection>(
+        httpsys_runner_,
+        [platform = httpsys_, options = config.httpsys] {
+          return httpsys::CollectHttpSys(*platform, options);
+        },
+        config.collect_timeout);
+    if (!httpsys) {
+      httpsys.emplace();
+      httpsys->statuses.push_back({"httpsys", false,
+                                   Seconds(std::chrono::steady_clock::now() - start),
+                                   Overran(config.collect_timeout)});
+    }
   }
-  snap.timestamp = std::chrono::duration<double>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-  return snap;
+  return Assemble(std::move(*listeners), std::move(httpsys), config);
 }
 
 }  // namespace portwarden

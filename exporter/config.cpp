@@ -41,17 +41,27 @@ class ConfigReader : public YamlReader {
   Expected<Config> Read(const YAML::Node& root) const {
     Config config;
     if (root.IsNull()) return config;
-    if (auto e = CheckKeys(root, "", {"collect", "listeners", "expect", "alerting"}, "a mapping")) {
+    if (auto e = CheckKeys(root, "", {"collect", "listeners", "expect", "alerting", "httpsys"},
+                           "a mapping")) {
       return *e;
     }
     if (YAML::Node collect = root["collect"]) {
-      if (auto e = CheckKeys(collect, "collect", {"interval"}, "a mapping")) return *e;
-      if (YAML::Node interval = collect["interval"]) {
-        auto text = ReadString(interval, "collect.interval");
-        if (!text) return text.error();
-        auto d = ParseDuration(*text);
-        if (!d) return Fail(interval, "collect.interval", d.error().message);
-        config.collect_interval = *d;
+      if (auto e = CheckKeys(collect, "collect", {"interval", "timeout"}, "a mapping")) return *e;
+      for (auto [key, field] : {std::pair{"interval", &config.collect_interval},
+                                std::pair{"timeout", &config.collect_timeout}}) {
+        if (YAML::Node n = collect[key]) {
+          auto d = ReadDuration(n, std::string("collect.") + key);
+          if (!d) return d.error();
+          *field = *d;
+        }
+      }
+    }
+    if (YAML::Node httpsys = root["httpsys"]) {
+      if (auto e = CheckKeys(httpsys, "httpsys", {"netsh_timeout"}, "a mapping")) return *e;
+      if (YAML::Node n = httpsys["netsh_timeout"]) {
+        auto d = ReadDuration(n, "httpsys.netsh_timeout");
+        if (!d) return d.error();
+        config.httpsys.netsh_timeout = *d;
       }
     }
     if (YAML::Node listeners = root["listeners"]) {
@@ -69,14 +79,9 @@ class ConfigReader : public YamlReader {
         }
       }
       if (YAML::Node n = listeners["max_series"]) {
-        const std::string text = n.IsScalar() ? n.Scalar() : "";
-        size_t value = 0;
-        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (ec != std::errc() || ptr != text.data() + text.size() || value == 0) {
-          return Fail(n, "listeners.max_series",
-                      "expected a positive integer, got " + YamlDescribe(n));
-        }
-        f.max_series = value;
+        auto value = ReadPositive(n, "listeners.max_series", 1'000'000);
+        if (!value) return value.error();
+        f.max_series = *value;
       }
     }
     if (YAML::Node alerting = root["alerting"]) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "collectors/common/expected.h"
+#include "collectors/httpsys/collector.h"
 #include "collectors/listeners/attribution.h"
 #include "exporter/notifier/alerting_config.h"
 #include "exporter/policy/expectations.h"
@@ -16,9 +17,13 @@ namespace portwarden {
 /// empty or absent file is a valid configuration.
 struct Config {
   std::chrono::milliseconds collect_interval{5000};  ///< collect.interval
+  /// collect.timeout: each collector's deadline per cycle; one that overruns is published
+  /// as failed and the cycle goes on without it.
+  std::chrono::milliseconds collect_timeout{10000};
   ListenerFilter listener_filter;                    ///< listeners.{include,exclude}_ports, max_series
   std::vector<policy::Expectation> expectations;     ///< expect: who should own which address:port
   std::optional<notifier::AlertingConfig> alerting;  ///< alerting: absent, no push
+  httpsys::HttpSysOptions httpsys;                   ///< httpsys: (Windows) netsh_timeout
 };
 
 /// Parses a Prometheus-style duration ("500ms", "5s", "1m", "1h30m"); must be positive.

@@ -58,7 +58,7 @@ Expected<std::string> Daemon::Start() {
   if (!config) return config.error();
   notifier_ = std::make_unique<notifier::Notifier>(ComponentLogger("notifier"));
   sampler_ = std::make_unique<Sampler>(
-      MakeListenerSource({}), *config, ComponentLogger("sampler"),
+      std::make_unique<Collectors>(MakeListenerSource({})), *config, ComponentLogger("sampler"),
       [notifier = notifier_.get()](const Snapshot& snap) {
         notifier->Observe(snap.policy.active, snap.timestamp);
       });

@@ -3,7 +3,6 @@
 #include <map>
 #include <string>
 
-#include "exporter/collect.h"
 #include "exporter/logging.h"
 
 namespace portwarden {
@@ -31,9 +30,9 @@ void LogEvent(spdlog::logger& log, const Event& e) {
 
 }  // namespace
 
-Sampler::Sampler(std::unique_ptr<ListenerSource> source, Config config,
+Sampler::Sampler(std::unique_ptr<Collectors> collectors, Config config,
                  std::shared_ptr<spdlog::logger> logger, CycleObserver observer)
-    : source_(std::move(source)),
+    : collectors_(std::move(collectors)),
       logger_(std::move(logger)),
       observer_(std::move(observer)),
       config_(std::move(config)),
@@ -82,10 +81,14 @@ void Sampler::Loop() {
     Config config = config_;
     auto next = std::chrono::steady_clock::now() + config.collect_interval;
     lock.unlock();
-    auto snap = std::make_shared<Snapshot>(CollectSnapshot(*source_, config));
-    auto [policy, events] = monitor_.Observe(*snap, config.expectations);
-    snap->policy = std::move(policy);
-    for (const Event& e : events) LogEvent(*logger_, e);
+    auto snap = std::make_shared<Snapshot>(collectors_->Collect(config));
+    if (snap->collectors.front().success) {  // listeners: what the policy judges
+      auto [policy, events] = monitor_.Observe(*snap, config.expectations);
+      snap->policy = std::move(policy);
+      for (const Event& e : events) LogEvent(*logger_, e);
+    } else if (auto last = Latest()) {
+      snap->policy = last->policy;  // unknown state: the findings stay as they were
+    }
     for (const auto& c : snap->collectors) {
       // Log state changes only: a collector failing every cycle logs once, not every 5s.
       auto it = healthy.try_emplace(c.name, true).first;

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "collectors/listeners/source.h"
+#include "exporter/collect.h"
 #include "exporter/config.h"
 #include "exporter/monitor.h"
 #include "exporter/snapshot.h"
@@ -17,14 +17,16 @@ namespace portwarden {
 
 /// The sampling loop: collects every collect.interval on its own thread and publishes an
 /// immutable Snapshot. Readers (scrapes, API) only take the latest pointer: they never wait
-/// for the OS. Thread-safe.
+/// for the OS. When the listener collector fails (or overruns collect.timeout), the cycle
+/// publishes it as failed and keeps the last good cycle's findings: an unknown state
+/// raises or resolves nothing. Thread-safe.
 class Sampler {
  public:
   /// Called on the sampling thread with every snapshot just before it is published; must
   /// not block (the notifier only queues).
   using CycleObserver = std::function<void(const Snapshot&)>;
 
-  Sampler(std::unique_ptr<ListenerSource> source, Config config,
+  Sampler(std::unique_ptr<Collectors> collectors, Config config,
           std::shared_ptr<spdlog::logger> logger, CycleObserver observer = {});
   ~Sampler();
   Sampler(const Sampler&) = delete;
@@ -49,7 +51,7 @@ class Sampler {
  private:
   void Loop();
 
-  std::unique_ptr<ListenerSource> source_;
+  std::unique_ptr<Collectors> collectors_;   // sampling thread only
   std::shared_ptr<spdlog::logger> logger_;
   CycleObserver observer_;
   mutable std::mutex mu_;
