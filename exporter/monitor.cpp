@@ -58,7 +58,15 @@ std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
     const Snapshot& snap, const std::vector<policy::Expectation>& expectations) {
   const auto& listeners = snap.listeners.listeners;
   PolicyState state;
-  state.evaluation = policy::Evaluate(listeners, first_ ? nullptr : &previous_, expectations);
+  const bool quiet = !first_ && listeners == previous_ && expectations == expectations_;
+  if (quiet && last_quiet_) {
+    state.evaluation = last_evaluation_;  // Evaluate(L, L, E) again: the same result
+  } else {
+    state.evaluation = policy::Evaluate(listeners, first_ ? nullptr : &previous_, expectations);
+    last_evaluation_ = state.evaluation;
+    if (!quiet) expectations_ = expectations;
+  }
+  last_quiet_ = quiet;
   std::vector<Event> out;
 
   auto now = std::chrono::system_clock::time_point(
@@ -83,25 +91,30 @@ std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
     last_change_.erase(oldest);
   }
 
-  std::set<std::string> seen;
-  for (const Listener& l : listeners) {
-    std::string key = ListenerKey(l);
-    seen.insert(key);
-    auto [it, inserted] = presence_.try_emplace(key, Presence{l, 0});
-    it->second.absent = 0;
-    it->second.listener = l;
-    if (inserted && !first_) Record(out, ListenerEvent("listener_appeared", l, snap.timestamp));
-  }
-  for (auto it = presence_.begin(); it != presence_.end();) {
-    if (!seen.contains(it->first) && ++it->second.absent >= kHoldDownCycles) {
-      Record(out, ListenerEvent("listener_vanished", it->second.listener, snap.timestamp));
-      it = presence_.erase(it);
-    } else {
-      ++it;
+  // Unless the listeners are those of the last cycle and nothing is counting down.
+  if (!quiet || absent_pending_ > 0) {
+    std::set<std::string> seen;
+    for (const Listener& l : listeners) {
+      std::string key = ListenerKey(l);
+      seen.insert(key);
+      auto [it, inserted] = presence_.try_emplace(key, Presence{l, 0});
+      it->second.absent = 0;
+      it->second.listener = l;
+      if (inserted && !first_) Record(out, ListenerEvent("listener_appeared", l, snap.timestamp));
     }
+    for (auto it = presence_.begin(); it != presence_.end();) {
+      if (!seen.contains(it->first) && ++it->second.absent >= kHoldDownCycles) {
+        Record(out, ListenerEvent("listener_vanished", it->second.listener, snap.timestamp));
+        it = presence_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    absent_pending_ = static_cast<size_t>(std::count_if(
+        presence_.begin(), presence_.end(), [](const auto& p) { return p.second.absent > 0; }));
   }
 
-  previous_ = listeners;
+  if (!quiet) previous_ = listeners;
   first_ = false;
   state.active = tracker_.Active();
   state.owner_changes = owner_changes_;

@@ -45,6 +45,12 @@ class Monitor {
   policy::FindingTracker tracker_;
   std::vector<Listener> previous_;
   bool first_ = true;
+  // A quiet cycle (nothing changed) costs a comparison, not an evaluation: Evaluate is a
+  // pure function of (listeners, previous listeners, expectations).
+  std::vector<policy::Expectation> expectations_;  // of the last cycle
+  bool last_quiet_ = false;     // the last cycle saw the same input as the one before it
+  policy::Evaluation last_evaluation_;
+  size_t absent_pending_ = 0;   // presence entries counting down to "vanished"
   std::map<std::string, Presence> presence_;
   std::map<std::pair<Proto, uint16_t>, uint64_t> owner_changes_;
   std::map<std::pair<Proto, uint16_t>, double> last_change_;

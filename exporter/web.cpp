@@ -217,18 +217,20 @@ int WebServer::Dispatch(mg_connection* conn, void* self) {
 }
 
 void WebServer::Send(mg_connection* conn, int status, const char* reason,
-                     const char* content_type, const std::string& body, bool head,
-                     const char* extra_headers) const {
+                     const char* content_type, std::string_view body, bool head,
+                     const char* extra_headers, std::string_view more) const {
   // Built here, not with mg_printf: on Windows CivetWeb formats with msvcrt, which lacks %zu.
   std::string head_text = "HTTP/1.1 " + std::to_string(status) + " " + reason +
                           "\r\nContent-Type: " + content_type +
-                          "\r\nContent-Length: " + std::to_string(body.size()) +
+                          "\r\nContent-Length: " + std::to_string(body.size() + more.size()) +
                           // One request per connection (no keep-alive, see kCivetOptions).
                           "\r\nConnection: close" +
                           "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n" +
                           extra_headers_ + extra_headers + "\r\n";
   mg_write(conn, head_text.data(), head_text.size());
-  if (!head) mg_write(conn, body.data(), body.size());
+  if (head) return;
+  mg_write(conn, body.data(), body.size());
+  if (!more.empty()) mg_write(conn, more.data(), more.size());
 }
 
 int WebServer::Handle(mg_connection* conn) {
@@ -290,8 +292,8 @@ int WebServer::Handle(mg_connection* conn) {
       live.insert(live.end(), std::make_move_iterator(more.begin()),
                   std::make_move_iterator(more.end()));
     }
-    Send(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
-         live.empty() ? *body : *body + RenderText(live), head);
+    Send(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", *body, head, "",
+         RenderText(live));
     return 200;
   }
   if (uri == "/-/healthy") {

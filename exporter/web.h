@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collectors/common/expected.h"
@@ -69,8 +70,10 @@ class WebServer {
   static int Dispatch(mg_connection* conn, void* self);
   int Handle(mg_connection* conn);
   /// Writes one response with the configured security headers.
+  /// The response is `body` then `more` (two writes: no multi-megabyte concatenation).
   void Send(mg_connection* conn, int status, const char* reason, const char* content_type,
-            const std::string& body, bool head, const char* extra_headers = "") const;
+            std::string_view body, bool head, const char* extra_headers = "",
+            std::string_view more = {}) const;
 #ifndef _WIN32
   /// CivetWeb's init_ssl callback: loads the certificate and key, sets the minimum version.
   static int InitTls(void* ssl_ctx, void* self);

@@ -41,6 +41,7 @@ struct Process {
   std::string exe;      ///< full executable path, empty if unreadable
   std::string user;     ///< account name, or numeric uid if it has no name
   std::string service;  ///< systemd unit / Windows service(s), empty if none
+  bool operator==(const Process&) const = default;
 };
 
 /// Who holds a listener: a main process and every holder.
@@ -48,6 +49,7 @@ struct Owner {
   OwnerKind kind = OwnerKind::kUnknown;
   Process main;                  ///< the holder whose parent is not a holder
   std::vector<Process> holders;  ///< every process holding the socket(s), main first
+  bool operator==(const Owner&) const = default;
 };
 
 /// Sockets sharing proto, address, port and owner: one listener (an SO_REUSEPORT group
@@ -60,6 +62,7 @@ struct Listener {
   bool v6only = false;
   Owner owner;
   int sockets = 1;
+  bool operator==(const Listener&) const = default;
 };
 
 /// Orders listeners by port, proto, address, then main PID, for stable output.

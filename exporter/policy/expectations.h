@@ -22,6 +22,7 @@ struct ListenSpec {
   uint16_t port = 0;
 
   bool AnyAddress() const { return address.empty(); }
+  bool operator==(const ListenSpec&) const = default;
 };
 
 /// "10.0.0.5:80/tcp", "[::1]:443/tcp", "*:53/udp".
@@ -39,6 +40,7 @@ struct OwnerPattern {
   std::optional<OwnerKind> kind;    ///< kProcess, kHttpSys or kKernel
 
   bool Matches(const Owner& owner) const;
+  bool operator==(const OwnerPattern&) const = default;
 };
 
 /// "process=nginx kind=process", or "any owner" for an empty pattern.
@@ -51,6 +53,7 @@ struct Expectation {
   std::optional<OwnerPattern> owner;  ///< absent: the entry only declares its ports exclusive
   bool exclusive = false;             ///< every listener on these proto/ports must be expected
   std::string source;                 ///< "portwarden.yml:3:5", where the entry starts
+  bool operator==(const Expectation&) const = default;
 };
 
 /// Loads the `expect:` section of the config.

@@ -98,3 +98,30 @@ TEST(Monitor, HistoryIsBounded) {
 
 }  // namespace
 }  // namespace portwarden
+
+namespace portwarden {
+namespace {
+
+// Quiet cycles reuse the last evaluation; a new expectation with the same listeners must
+// still be judged at once.
+TEST(Monitor, QuietCyclesStillSeeNewExpectations) {
+  Monitor m;
+  const std::vector<Listener> listeners{Tcp("127.0.0.1", 8080, 10, "apache2")};
+  for (double t = 1; t <= 4; ++t) EXPECT_TRUE(m.Observe(At(t, listeners), {}).first.active.empty());
+  policy::Expectation web;
+  web.name = "web";
+  web.listen = {{Proto::kTcp, "127.0.0.1", 8080}};
+  web.owner = policy::OwnerPattern{.process = "nginx"};
+  auto [state, events] = m.Observe(At(5, listeners), {web});
+  EXPECT_EQ(Types(events), std::vector<std::string>{"finding_raised:wrong_owner"});
+  for (double t = 6; t <= 9; ++t) EXPECT_EQ(m.Observe(At(t, listeners), {web}).first.active.size(), 1u);
+  // Dropped again: resolved after the hold-down, although the listeners never changed.
+  std::vector<std::string> later;
+  for (double t = 10; t <= 13; ++t) {
+    for (const auto& type : Types(m.Observe(At(t, listeners), {}).second)) later.push_back(type);
+  }
+  EXPECT_EQ(later, std::vector<std::string>{"finding_resolved:wrong_owner"});
+}
+
+}  // namespace
+}  // namespace portwarden
