@@ -104,6 +104,9 @@ std::shared_ptr<spdlog::logger> ComponentLogger(const std::string& name) {
   if (!g_sink) InitLogging("info", "logfmt");
   auto logger = std::make_shared<spdlog::logger>(name, g_sink);
   logger->set_level(g_level);
+  // Every line reaches the file at once: lines are few (transitions, not cycles), and a
+  // service that is killed or crashes must not lose the last ones it wrote.
+  logger->flush_on(spdlog::level::trace);
   return logger;
 }
 

@@ -70,11 +70,18 @@ int Install(const Options& options) {
     CloseServiceHandle(scm);
     return rc;
   }
+  // The service exists from here on; a setting that does not apply is reported, and the
+  // exit code says so, but the service is kept (uninstall removes it).
+  int rc = 0;
+  auto configure = [&](DWORD level, void* info, const char* what) {
+    if (!ChangeServiceConfig2W(svc, level, info)) rc = Fail(what);
+  };
   SERVICE_DESCRIPTIONW description{const_cast<wchar_t*>(kDescription)};
-  ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, &description);
+  configure(SERVICE_CONFIG_DESCRIPTION, &description, "ChangeServiceConfig2W(description)");
   // Delayed auto-start: after the boot-critical services, HTTP.sys's consumers included.
   SERVICE_DELAYED_AUTO_START_INFO delayed{TRUE};
-  ChangeServiceConfig2W(svc, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed);
+  configure(SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed,
+            "ChangeServiceConfig2W(delayed auto-start)");
   // Restart on failure after 5 s, 10 s, then every 60 s; the count resets after a day.
   SC_ACTION actions[3] = {{SC_ACTION_RESTART, 5000}, {SC_ACTION_RESTART, 10000},
                           {SC_ACTION_RESTART, 60000}};
@@ -82,11 +89,11 @@ int Install(const Options& options) {
   failure.dwResetPeriod = 24 * 60 * 60;
   failure.cActions = 3;
   failure.lpsaActions = actions;
-  ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &failure);
+  configure(SERVICE_CONFIG_FAILURE_ACTIONS, &failure, "ChangeServiceConfig2W(failure actions)");
   std::printf("service portwarden installed: %ls\n", command.c_str());
   CloseServiceHandle(svc);
   CloseServiceHandle(scm);
-  return 0;
+  return rc;
 }
 
 int Control(const std::string& action) {
