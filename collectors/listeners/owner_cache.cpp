@@ -36,8 +36,10 @@ void OwnerCache::Reconcile(std::vector<SocketEntry> sockets) {
     for (auto [pid, fd] : it->second.holders) {
       auto rec = procs_.find(pid);
       if (rec == procs_.end()) continue;
-      std::erase_if(rec->second.held,
-                    [&](const Holding& h) { return h.fd == fd && h.inode == it->first.inode; });
+      // fd by copy: clang 14 cannot capture a structured binding.
+      std::erase_if(rec->second.held, [&, fd = fd](const Holding& h) {
+        return h.fd == fd && h.inode == it->first.inode;
+      });
     }
     auto by = by_inode_.find(it->first.inode);
     if (by != by_inode_.end() && by->second == it->first) by_inode_.erase(by);
