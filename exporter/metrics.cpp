@@ -128,22 +128,7 @@ void PolicyMetrics(const Snapshot& snap, std::vector<MetricFamily>& out) {
 
 }  // namespace
 
-std::vector<MetricFamily> SnapshotMetrics(const Snapshot* snap, const ReloadStatus& reload) {
-  std::vector<MetricFamily> out;
-  BuildInfo build = GetBuildInfo();
-  out.push_back(Single("portwarden_build_info",
-                       "A metric with a constant '1' value labeled by version and revision "
-                       "of portwarden.",
-                       {{"version", build.version}, {"revision", build.revision}}, 1));
-  out.push_back(Single("portwarden_config_last_reload_successful",
-                       "Whether the last configuration load or reload succeeded.", {},
-                       reload.successful ? 1 : 0));
-  out.push_back(Single("portwarden_config_last_reload_success_timestamp_seconds",
-                       "Timestamp of the last successful configuration load or reload.", {},
-                       reload.success_timestamp));
-  if (snap == nullptr) return out;
-  PolicyMetrics(*snap, out);
-
+std::vector<MetricFamily> ListenerMetrics(const ListenerSet& listeners) {
   auto info = NewFamily("portwarden_listener_info",
                         "Listening socket and its main owner, as sampled by the last "
                         "collection cycle; value is always 1.");
@@ -153,7 +138,7 @@ std::vector<MetricFamily> SnapshotMetrics(const Snapshot* snap, const ReloadStat
   auto holders = NewFamily("portwarden_listener_processes",
                            "Processes holding the listener's socket(s) (e.g. a master and its "
                            "workers), as sampled by the last collection cycle.");
-  for (const Listener& l : snap->listeners.listeners) {
+  for (const Listener& l : listeners.listeners) {
     const Process& main = l.owner.main;
     std::string pid = l.owner.kind == OwnerKind::kUnknown ? "" : std::to_string(main.pid);
     std::vector<ClientMetric::Label> id = {{"proto", Str(ToString(l.proto))},
@@ -170,9 +155,28 @@ std::vector<MetricFamily> SnapshotMetrics(const Snapshot* snap, const ReloadStat
     Add(sockets, id, l.sockets);
     Add(holders, id, static_cast<double>(l.owner.holders.size()));
   }
+  std::vector<MetricFamily> out;
   out.push_back(std::move(info));
   out.push_back(std::move(sockets));
   out.push_back(std::move(holders));
+  return out;
+}
+
+std::vector<MetricFamily> SnapshotMetrics(const Snapshot* snap, const ReloadStatus& reload) {
+  std::vector<MetricFamily> out;
+  BuildInfo build = GetBuildInfo();
+  out.push_back(Single("portwarden_build_info",
+                       "A metric with a constant '1' value labeled by version and revision "
+                       "of portwarden.",
+                       {{"version", build.version}, {"revision", build.revision}}, 1));
+  out.push_back(Single("portwarden_config_last_reload_successful",
+                       "Whether the last configuration load or reload succeeded.", {},
+                       reload.successful ? 1 : 0));
+  out.push_back(Single("portwarden_config_last_reload_success_timestamp_seconds",
+                       "Timestamp of the last successful configuration load or reload.", {},
+                       reload.success_timestamp));
+  if (snap == nullptr) return out;
+  PolicyMetrics(*snap, out);
 
   const ListenerSet& set = snap->listeners;
   auto count = NewFamily("portwarden_listeners",
@@ -217,6 +221,13 @@ std::string RenderText(const std::vector<MetricFamily>& families) {
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);
   return out.str();
+}
+
+std::string RenderMetrics(const Snapshot* snap, const ReloadStatus& reload) {
+  std::string text = RenderText(SnapshotMetrics(snap, reload));
+  if (snap == nullptr) return text;
+  auto render = [&] { return RenderText(ListenerMetrics(snap->listeners)); };
+  return text + (snap->listener_text ? snap->listener_text->Get(render) : render());
 }
 
 }  // namespace portwarden

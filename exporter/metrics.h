@@ -9,12 +9,21 @@
 
 namespace portwarden {
 
-/// Every metric family exposed on /metrics for one snapshot (null: before the first
+/// The per-listener families (portwarden_listener_info, _sockets, _processes): the bulk of
+/// /metrics, a pure function of the listeners.
+std::vector<prometheus::MetricFamily> ListenerMetrics(const ListenerSet& listeners);
+
+/// Every other metric family exposed on /metrics for one snapshot (null: before the first
 /// collection, only build info and config state). Pure function of its input.
 std::vector<prometheus::MetricFamily> SnapshotMetrics(const Snapshot* snapshot,
                                                       const ReloadStatus& reload);
 
 /// The Prometheus text exposition format (0.0.4) of the families.
 std::string RenderText(const std::vector<prometheus::MetricFamily>& families);
+
+/// The whole /metrics text of a snapshot: SnapshotMetrics, then ListenerMetrics. The latter
+/// is rendered once per snapshot->listener_text, which snapshots with unchanged listeners
+/// share (see Sampler), so a quiet cycle renders only the small families.
+std::string RenderMetrics(const Snapshot* snapshot, const ReloadStatus& reload);
 
 }  // namespace portwarden

@@ -82,13 +82,18 @@ void Sampler::Loop() {
     auto next = std::chrono::steady_clock::now() + config.collect_interval;
     lock.unlock();
     auto snap = std::make_shared<Snapshot>(collectors_->Collect(config));
+    const std::shared_ptr<const Snapshot> last = Latest();
     if (snap->collectors.front().success) {  // listeners: what the policy judges
       auto [policy, events] = monitor_.Observe(*snap, config.expectations);
       snap->policy = std::move(policy);
       for (const Event& e : events) LogEvent(*logger_, e);
-    } else if (auto last = Latest()) {
+    } else if (last) {
       snap->policy = last->policy;  // unknown state: the findings stay as they were
     }
+    // Unchanged listeners: their /metrics text, rendered at most once, is handed on.
+    snap->listener_text = last && last->listeners.listeners == snap->listeners.listeners
+                              ? last->listener_text
+                              : std::make_shared<LazyText>();
     for (const auto& c : snap->collectors) {
       // Log state changes only: a collector failing every cycle logs once, not every 5s.
       auto it = healthy.try_emplace(c.name, true).first;

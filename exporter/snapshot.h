@@ -2,8 +2,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +54,20 @@ struct ReloadStatus {
   double success_timestamp = 0;  ///< Unix seconds of the last successful one
 };
 
+/// Text made on first use and then kept: the first caller renders, concurrent callers wait
+/// for that one render. Thread-safe.
+class LazyText {
+ public:
+  const std::string& Get(const std::function<std::string()>& render) {
+    std::call_once(once_, [&] { text_ = render(); });
+    return text_;
+  }
+
+ private:
+  std::once_flag once_;
+  std::string text_;
+};
+
 /// Everything one collection cycle saw. Immutable once published: scrapes and API calls
 /// share it through shared_ptr<const Snapshot> and never touch the OS.
 struct Snapshot {
@@ -61,6 +77,9 @@ struct Snapshot {
   std::vector<CollectorStatus> collectors;
   httpsys::HttpSysState httpsys;  ///< HTTP.sys state and derivations (Windows; empty elsewhere)
   PolicyState policy;  ///< findings and history as of this cycle (see Monitor)
+  /// The /metrics text of `listeners` (see RenderMetrics), shared with the previous snapshot
+  /// when the listeners are the same; null: rendered on each use.
+  std::shared_ptr<LazyText> listener_text;
 };
 
 }  // namespace portwarden

@@ -282,7 +282,7 @@ int WebServer::Handle(mg_connection* conn) {
   if (uri == options_.telemetry_path) {
     const ReloadStatus reload = sampler_.Reload();
     auto body = Cached(metrics_cache_, snap, reload, [&] {
-      return RenderText(SnapshotMetrics(snap.get(), reload));
+      return RenderMetrics(snap.get(), reload);
     });
     // The collectables (the notifier's counters) change between collections, so they are
     // rendered per request, after the cached snapshot text; they are a few small families.

@@ -33,7 +33,7 @@ Snapshot Sample() {
 
 TEST(SnapshotMetrics, ExposesListenersAndHealth) {
   Snapshot snap = Sample();
-  std::string text = RenderText(SnapshotMetrics(&snap, {}));
+  std::string text = RenderMetrics(&snap, {});
   for (const char* line : {
            "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"80\","
            "pid=\"812\",kind=\"process\",process=\"nginx\",user=\"root\",service=\"nginx.service\"} 1",
@@ -67,7 +67,7 @@ TEST(SnapshotMetrics, PolicyFamilies) {
   snap.policy.active["k1"] = {f, {}, {}, 0};
   snap.policy.evaluation.expectations = {{"public-web", false}};
   snap.policy.owner_changes[{Proto::kTcp, 80}] = 3;
-  std::string text = RenderText(SnapshotMetrics(&snap, {}));
+  std::string text = RenderMetrics(&snap, {});
   for (const char* line : {
            "portwarden_finding{kind=\"blocked\",rule=\"public-web\",proto=\"tcp\","
            "address=\"10.0.0.5\",port=\"80\",owner=\"http.sys:System\"} 1",
@@ -96,7 +96,7 @@ TEST(SnapshotMetrics, FindingsDifferingOnlyOutsideTheLabelsAreOneSeries) {
     f.other = key;
     snap.policy.active[key] = {f, {}, {}, 0};
   }
-  std::string text = RenderText(SnapshotMetrics(&snap, {}));
+  std::string text = RenderMetrics(&snap, {});
   const std::string series = "portwarden_finding{kind=\"conflict\"";
   size_t first = text.find(series);
   ASSERT_NE(first, std::string::npos) << text;
@@ -115,7 +115,7 @@ TEST(SnapshotMetrics, BeforeFirstCollectionOnlyBuildInfo) {
 TEST(SnapshotMetrics, HostileProcessNameCannotBreakExposition) {
   Snapshot snap = Sample();
   snap.listeners.listeners[0].owner.main.name = "evil\"}\nportwarden_up 1 \\";
-  std::string text = RenderText(SnapshotMetrics(&snap, {}));
+  std::string text = RenderMetrics(&snap, {});
   EXPECT_NE(text.find("process=\"evil\\\"}\\nportwarden_up 1 \\\\\""), std::string::npos) << text;
   EXPECT_EQ(text.find("\nportwarden_up 1"), std::string::npos);
 }

@@ -12,6 +12,7 @@
 #include "exporter/collect.h"
 #include "exporter/deadline_runner.h"
 #include "exporter/logging.h"
+#include "exporter/metrics.h"
 #include "exporter/sampler.h"
 
 namespace portwarden {
@@ -173,6 +174,30 @@ expect:
   EXPECT_TRUE(wrong_owner_active(*s));
   for (const Event& e : *s->policy.events) EXPECT_NE(e.type, "finding_resolved");
   sampler.Stop();
+}
+
+// Snapshots with the same listeners share the rendered listener text: a quiet cycle does
+// not render thousands of series again.
+TEST(Sampler, UnchangedListenersShareTheirMetricsText) {
+  auto config = ParseConfig("collect: {interval: 20ms}\n", "t.yml");
+  ASSERT_TRUE(config) << config.error().message;
+  auto gate = std::make_shared<Gate>();
+  Sampler sampler(std::make_unique<Collectors>(std::make_unique<GatedSource>(gate), nullptr),
+                  *config, ComponentLogger("sampler"));
+  sampler.Start();
+  std::shared_ptr<const Snapshot> first, second;
+  ASSERT_TRUE(PollUntil([&] { return (first = sampler.Latest()) != nullptr; }));
+  ASSERT_TRUE(PollUntil([&] { return (second = sampler.Latest()) != first; }));
+  sampler.Stop();
+  ASSERT_NE(second->listener_text, nullptr);
+  EXPECT_EQ(second->listener_text, first->listener_text);
+  const std::string text = RenderMetrics(second.get(), {});
+  EXPECT_NE(text.find("portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"127.0.0.1\","
+                      "port=\"8080\",pid=\"100\",kind=\"process\",process=\"apache2\""),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(RenderMetrics(first.get(), {}).find("portwarden_listener_info"),
+            text.find("portwarden_listener_info"));
 }
 
 }  // namespace

@@ -104,7 +104,7 @@ const Listener& At(const Snapshot& snap, const std::string& address, uint16_t po
   return kNone;
 }
 
-std::string Metrics(const Snapshot& snap) { return RenderText(SnapshotMetrics(&snap, {})); }
+std::string Metrics(const Snapshot& snap) { return RenderMetrics(&snap, {}); }
 
 void ExpectLines(const std::string& text, const std::vector<std::string>& lines) {
   for (const std::string& line : lines) {
