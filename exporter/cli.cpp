@@ -1,6 +1,7 @@
 #include "exporter/cli.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string_view>
 #include <vector>
 
@@ -9,8 +10,8 @@
 namespace portwarden {
 namespace {
 
-constexpr std::string_view kCommands[] = {"run",   "snapshot",     "check", "learn",
-                                          "check-config", "service"};
+constexpr std::string_view kCommands[] = {"run",          "snapshot", "check", "learn",
+                                          "check-config", "decode",   "service"};
 constexpr std::string_view kServiceActions[] = {"install", "uninstall", "start", "stop", "run"};
 constexpr std::string_view kValuedFlags[] = {"config.file", "web.listen-address",
                                              "web.telemetry-path", "web.config.file",
@@ -20,6 +21,16 @@ constexpr std::string_view kValuedFlags[] = {"config.file", "web.listen-address"
 template <size_t N>
 bool OneOf(std::string_view value, const std::string_view (&set)[N]) {
   return std::find(std::begin(set), std::end(set), value) != std::end(set);
+}
+
+// "iplisten, urlacl, ... or netstat", for messages.
+std::string KindList() {
+  std::string list;
+  for (size_t k = 0; k < std::size(kDecodeKinds); ++k) {
+    if (k > 0) list += k + 1 == std::size(kDecodeKinds) ? " or " : ", ";
+    list += kDecodeKinds[k];
+  }
+  return list;
 }
 
 // Applies one --name=value flag; errors name the flag and what was expected.
@@ -68,7 +79,7 @@ Expected<Options> ParseArgs(int argc, const char* const* argv) {
     o.command = std::string(args[i++]);
     if (!OneOf(o.command, kCommands)) {
       return Error{"unknown command \"" + o.command +
-                   "\" (expected run, snapshot, check, learn, check-config or service)"};
+                   "\" (expected run, snapshot, check, learn, check-config, decode or service)"};
     }
     if (o.command == "service") {
       if (i >= args.size() || !OneOf(args[i], kServiceActions)) {
@@ -81,6 +92,21 @@ Expected<Options> ParseArgs(int argc, const char* const* argv) {
         return Error{"check-config: expected the config file to check"};
       }
       o.config_file = std::string(args[i++]);
+    }
+    if (o.command == "decode") {
+      if (i >= args.size() || args[i].starts_with("-")) {
+        return Error{"decode: expected a kind and a file (decode KIND FILE, KIND one of " +
+                     KindList() + ")"};
+      }
+      o.decode_kind = std::string(args[i++]);
+      if (!OneOf(o.decode_kind, kDecodeKinds)) {
+        return Error{"decode: unknown kind \"" + o.decode_kind + "\" (expected " + KindList() +
+                     ")"};
+      }
+      if (i >= args.size() || args[i].starts_with("-")) {
+        return Error{"decode " + o.decode_kind + ": expected the file to decode"};
+      }
+      o.decode_file = std::string(args[i++]);
     }
   }
   // Flags as given, so `service install` can hand them on to the service's command line.
@@ -144,6 +170,8 @@ Commands:
                         exit 0 clean, 1 findings, 2 error (for cron or Nagios)
   learn                 print an expectations file describing the current owners
   check-config FILE     validate a config file and exit
+  decode KIND FILE      print a saved netsh or netstat output as JSON; KIND: iplisten,
+                        urlacl, sslcert, servicestate, excludedportrange or netstat
   service install|uninstall|start|stop
                         manage the Windows service (install takes the flags it runs with)
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collectors/common/expected.h"
@@ -10,10 +11,18 @@
 
 namespace portwarden {
 
+/// What `decode KIND FILE` reads: the saved output of `netsh http show iplisten|urlacl|sslcert|
+/// servicestate`, `netsh int ipv4|ipv6 show excludedportrange` or `netstat -ano`.
+inline constexpr std::string_view kDecodeKinds[] = {
+    "iplisten", "urlacl", "sslcert", "servicestate", "excludedportrange", "netstat"};
+
 /// The command line, parsed. Flags follow the Prometheus ecosystem's names.
 struct Options {
-  std::string command = "run";  ///< run | snapshot | check | learn | check-config | service
+  /// run | snapshot | check | learn | check-config | decode | service
+  std::string command = "run";
   std::string service_action;   ///< service: install | uninstall | start | stop | run
+  std::string decode_kind;      ///< decode: one of kDecodeKinds
+  std::string decode_file;      ///< decode: the saved command output to read
   std::vector<std::string> flags;  ///< the flags exactly as given on the command line
   std::string config_file;      ///< --config.file; empty: built-in defaults
   std::string listen_address = ":10061";

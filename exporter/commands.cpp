@@ -2,11 +2,15 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <memory>
 
+#include "collectors/httpsys/netsh_parse.h"
 #include "collectors/listeners/source.h"
 #include "exporter/collect.h"
 #include "exporter/daemon.h"
@@ -27,6 +31,18 @@ bool CollectorsOk(const Snapshot& snap) {
     }
   }
   return true;
+}
+
+// The whole content of `path`; an Error with the system's reason if it cannot be read.
+Expected<std::string> ReadFile(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!file) return Error{path + ": cannot read: " + std::strerror(errno)};
+  std::string bytes;
+  char buffer[65536];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) bytes.append(buffer, n);
+  if (std::ferror(file.get())) return Error{path + ": cannot read: " + std::strerror(errno)};
+  return bytes;
 }
 
 std::string ListenText(const Listener& l) {
@@ -138,6 +154,26 @@ int CheckConfigCommand(const Options& options) {
   }
   std::printf("%s: OK (%zu expectation(s))\n", options.config_file.c_str(),
               config->expectations.size());
+  return 0;
+}
+
+int DecodeCommand(const Options& options) {
+  Expected<std::string> bytes = ReadFile(options.decode_file);
+  if (!bytes) {
+    std::fprintf(stderr, "portwarden: error: %s\n", bytes.error().message.c_str());
+    return 1;
+  }
+  Expected<nlohmann::json> records =
+      DecodeJson(options.decode_kind, httpsys::CaptureToUtf8(*bytes));
+  if (!records) {
+    std::fprintf(stderr, "portwarden: error: %s: %s\n", options.decode_file.c_str(),
+                 records.error().message.c_str());
+    return 1;
+  }
+  nlohmann::json out = std::move(*records);
+  out["kind"] = options.decode_kind;
+  out["file"] = options.decode_file;
+  std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   return 0;
 }
 

@@ -18,4 +18,9 @@ int LearnCommand(const Options& options);
 /// `check-config FILE`: validate only. Exit 0 valid, 1 invalid.
 int CheckConfigCommand(const Options& options);
 
+/// `decode KIND FILE`: parse a saved netsh or netstat output (UTF-8, or UTF-16LE with a byte
+/// order mark) and print its records as JSON on stdout. Exit 0, or 1 when the file cannot be
+/// read or holds no such output (the message names the file and what was expected).
+int DecodeCommand(const Options& options);
+
 }  // namespace portwarden

@@ -296,6 +296,36 @@ void AppendHttpSysMetrics(const Snapshot& snap, std::vector<MetricFamily>& out) 
   out.push_back(std::move(skipped).Take());
 }
 
+nlohmann::json UrlReservationJson(const httpsys::UrlReservation& r) {
+  nlohmann::json principals = nlohmann::json::array();
+  for (const auto& p : r.principals) {
+    principals.push_back({{"account", p.account},
+                          {"sid", p.sid},
+                          {"trustee", p.trustee},
+                          {"listen", p.listen},
+                          {"delegate", p.delegate}});
+  }
+  return {{"url", r.url}, {"sddl", r.sddl}, {"principals", principals}};
+}
+
+nlohmann::json TlsBindingJson(const TlsBinding& b) {
+  nlohmann::json options = nlohmann::json::array();
+  for (const auto& o : b.options) options.push_back({{"label", o.label}, {"value", o.value}});
+  return {{"kind", KindLabel(b.kind)},
+          {"endpoint", b.endpoint},
+          {"host", b.host},
+          {"port", b.port},
+          {"cert_hash", b.cert_hash},
+          {"app_id", b.app_id},
+          {"store", b.store},
+          {"not_after", b.not_after ? nlohmann::json(*b.not_after) : nlohmann::json(nullptr)},
+          {"options", options}};
+}
+
+nlohmann::json ExcludedPortRangeJson(const httpsys::ExcludedPortRange& r) {
+  return {{"start", r.start}, {"end", r.end}, {"administered", r.administered}};
+}
+
 nlohmann::json HttpSysJson(const HttpSysState& s) {
   if (!s.collected) return nullptr;
   using nlohmann::json;
@@ -312,17 +342,7 @@ nlohmann::json HttpSysJson(const HttpSysState& s) {
   json urlacls = nullptr;
   if (s.urlacls) {
     urlacls = json::array();
-    for (const auto& r : *s.urlacls) {
-      json principals = json::array();
-      for (const auto& p : r.principals) {
-        principals.push_back({{"account", p.account},
-                              {"sid", p.sid},
-                              {"trustee", p.trustee},
-                              {"listen", p.listen},
-                              {"delegate", p.delegate}});
-      }
-      urlacls.push_back({{"url", r.url}, {"sddl", r.sddl}, {"principals", principals}});
-    }
+    for (const auto& r : *s.urlacls) urlacls.push_back(UrlReservationJson(r));
   }
   json mismatches = json::array();
   for (const auto& m : s.urlacl_mismatches) {
@@ -331,19 +351,7 @@ nlohmann::json HttpSysJson(const HttpSysState& s) {
   json tls = nullptr;
   if (s.tls_bindings) {
     tls = json::array();
-    for (const TlsBinding& b : *s.tls_bindings) {
-      json options = json::array();
-      for (const auto& o : b.options) options.push_back({{"label", o.label}, {"value", o.value}});
-      tls.push_back({{"kind", KindLabel(b.kind)},
-                     {"endpoint", b.endpoint},
-                     {"host", b.host},
-                     {"port", b.port},
-                     {"cert_hash", b.cert_hash},
-                     {"app_id", b.app_id},
-                     {"store", b.store},
-                     {"not_after", b.not_after ? json(*b.not_after) : json(nullptr)},
-                     {"options", options}});
-    }
+    for (const TlsBinding& b : *s.tls_bindings) tls.push_back(TlsBindingJson(b));
   }
   json queues = nullptr;
   if (s.queues) {
@@ -386,9 +394,7 @@ nlohmann::json HttpSysJson(const HttpSysState& s) {
   json excluded = json::array();
   for (const auto& l : s.excluded_port_ranges) {
     json ranges = json::array();
-    for (const auto& r : l.ranges) {
-      ranges.push_back({{"start", r.start}, {"end", r.end}, {"administered", r.administered}});
-    }
+    for (const auto& r : l.ranges) ranges.push_back(ExcludedPortRangeJson(r));
     excluded.push_back(
         {{"proto", ToString(l.proto)}, {"family", ToString(l.family)}, {"ranges", ranges}});
   }

@@ -43,6 +43,12 @@ void AppendHttpSysMetrics(const Snapshot& snap, std::vector<prometheus::MetricFa
 /// appended to repeats so every queue has its own series.
 std::vector<std::string> QueueLabels(const std::vector<httpsys::RequestQueue>& queues);
 
+/// One URL reservation, TLS binding or excluded port range as JSON: the records of
+/// HttpSysJson and of `portwarden decode urlacl|sslcert|excludedportrange`.
+nlohmann::json UrlReservationJson(const httpsys::UrlReservation& reservation);
+nlohmann::json TlsBindingJson(const httpsys::TlsBinding& binding);
+nlohmann::json ExcludedPortRangeJson(const httpsys::ExcludedPortRange& range);
+
 /// `snap.httpsys` as JSON (the "httpsys" member of the snapshot JSON); null where HTTP.sys
 /// was not collected.
 nlohmann::json HttpSysJson(const httpsys::HttpSysState& state);

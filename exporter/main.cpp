@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   if (options->command == "check") return CheckCommand(*options);
   if (options->command == "learn") return LearnCommand(*options);
   if (options->command == "check-config") return CheckConfigCommand(*options);
+  if (options->command == "decode") return DecodeCommand(*options);
   if (options->command == "service") {
 #ifdef _WIN32
     return RunServiceCommand(*options);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "collectors/httpsys/netsh_parse.h"
+#include "collectors/httpsys/netstat_parse.h"
 #include "exporter/httpsys_metrics.h"
 
 namespace portwarden {
@@ -17,7 +19,78 @@ std::string Endpoint(const Listener& l) {
                                    : l.address + ":" + std::to_string(l.port);
 }
 
+nlohmann::json NetstatRowJson(const httpsys::NetstatRow& r) {
+  return {{"proto", ToString(r.proto)},
+          {"family", ToString(r.family)},
+          {"address", r.address},
+          {"port", r.port},
+          {"foreign", r.foreign},
+          {"state", r.state.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.state)},
+          {"pid", r.pid}};
+}
+
+// A queue as netsh printed it, before the collector adds process names (HttpSysJson).
+nlohmann::json RequestQueueJson(const httpsys::RequestQueue& q) {
+  nlohmann::json processes = nlohmann::json::array();
+  for (const auto& p : q.processes) {
+    processes.push_back({{"pid", p.pid}, {"image", p.image}, {"services", p.services}});
+  }
+  return {{"name", q.name},
+          {"version", q.version},
+          {"processes", processes},
+          {"controller_pid",
+           q.controller_pid ? nlohmann::json(*q.controller_pid) : nlohmann::json(nullptr)},
+          {"urls", q.urls},
+          {"urls_from_groups", q.urls_from_groups}};
+}
+
+nlohmann::json UrlGroupJson(const httpsys::UrlGroup& g) {
+  return {{"id", g.id},
+          {"request_queue",
+           g.request_queue ? nlohmann::json(*g.request_queue) : nlohmann::json(nullptr)},
+          {"urls", g.urls}};
+}
+
+// {"records": [...], "skipped": N} of a parser's result, each record through `to_json`.
+template <typename Parsed, typename Record, typename ToJson>
+Expected<nlohmann::json> Records(const Expected<Parsed>& parsed,
+                                 std::vector<Record> Parsed::*records, ToJson to_json) {
+  if (!parsed) return parsed.error();
+  nlohmann::json out = nlohmann::json::array();
+  for (const Record& r : (*parsed).*records) out.push_back(to_json(r));
+  return nlohmann::json{{"records", std::move(out)}, {"skipped", parsed->skipped}};
+}
+
 }  // namespace
+
+Expected<nlohmann::json> DecodeJson(std::string_view kind, std::string_view text) {
+  using namespace httpsys;
+  if (kind == "iplisten") {
+    return Records(ParseIpListen(text), &IpListenList::entries, [](const IpListenEntry& e) {
+      return nlohmann::json{{"address", e.address}};
+    });
+  }
+  if (kind == "urlacl") {
+    return Records(ParseUrlAcl(text), &UrlAclList::reservations, UrlReservationJson);
+  }
+  if (kind == "sslcert") return Records(ParseSslCert(text), &SslCertList::bindings, TlsBindingJson);
+  if (kind == "excludedportrange") {
+    return Records(ParseExcludedPortRanges(text), &ExcludedPortRangeList::ranges,
+                   ExcludedPortRangeJson);
+  }
+  if (kind == "netstat") return Records(ParseNetstat(text), &NetstatTable::rows, NetstatRowJson);
+  if (kind == "servicestate") {
+    Expected<ServiceState> state = ParseServiceState(text);
+    if (!state) return state.error();
+    nlohmann::json queues = nlohmann::json::array();
+    for (const auto& q : state->queues) queues.push_back(RequestQueueJson(q));
+    nlohmann::json groups = nlohmann::json::array();
+    for (const auto& g : state->url_groups) groups.push_back(UrlGroupJson(g));
+    return nlohmann::json{
+        {"request_queues", queues}, {"url_groups", groups}, {"skipped", state->skipped}};
+  }
+  return Error{"decode: no parser for kind \"" + std::string(kind) + "\""};
+}
 
 nlohmann::json SnapshotJson(const Snapshot& snap) {
   nlohmann::json listeners = nlohmann::json::array();

@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 
+#include "collectors/common/expected.h"
 #include "exporter/snapshot.h"
 
 namespace portwarden {
@@ -19,6 +21,13 @@ nlohmann::json StateJson(const Snapshot& snap);
 
 /// /api/v1/events's data: the bounded history, oldest first.
 nlohmann::json EventsJson(const Snapshot& snap);
+
+/// `decode KIND FILE`'s data: `text`, a saved command output as UTF-8 (see
+/// httpsys::CaptureToUtf8), parsed with the parser of `kind` (one of kDecodeKinds), as
+/// {"records": [...], "skipped": N}; for servicestate {"request_queues": [...], "url_groups":
+/// [...], "skipped": N}. The records are those of the state API where it has them. Errors:
+/// the parser's (it says what it expected), or a kind without a parser.
+Expected<nlohmann::json> DecodeJson(std::string_view kind, std::string_view text);
 
 /// A snapshot as an aligned text table, one listener per line (like `ss -ltnup`).
 std::string SnapshotTable(const Snapshot& snap);

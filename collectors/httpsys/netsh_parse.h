@@ -16,6 +16,7 @@
 //    what was expected and quoting the start of the text.
 //  - No exception escapes (allocation failure aside), no read past the input. Thread-safe.
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,13 @@
 #include "collectors/httpsys/httpsys.h"
 
 namespace portwarden::httpsys {
+
+/// A saved command output (a file a user sends) as the parsers take it: UTF-16LE text with its
+/// byte order mark FF FE, as PowerShell 5's `>` and Out-File write it, converted to UTF-8
+/// without the mark; anything else returned unchanged. The parsers themselves reject UTF-16
+/// (see above), so a wrongly captured pipe is an Error rather than converted silently; only
+/// code that reads files converts, once, here. Pure; thread-safe.
+std::string CaptureToUtf8(std::string_view bytes);
 
 /// Result of ParseIpListen.
 struct IpListenList {

@@ -1,6 +1,11 @@
 #include "collectors/httpsys/netsh_text.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <span>
+
+#include "collectors/httpsys/bytes.h"
+#include "collectors/httpsys/netsh_parse.h"
 
 namespace portwarden::httpsys::internal {
 namespace {
@@ -157,3 +162,15 @@ bool IsHostName(std::string_view s) {
 }
 
 }  // namespace portwarden::httpsys::internal
+
+namespace portwarden::httpsys {
+
+std::string CaptureToUtf8(std::string_view bytes) {
+  constexpr std::string_view kUtf16LeBom = "\xFF\xFE";
+  if (!bytes.starts_with(kUtf16LeBom)) return std::string(bytes);
+  bytes.remove_prefix(kUtf16LeBom.size());
+  return internal::Utf16LeToUtf8(
+      std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+}  // namespace portwarden::httpsys

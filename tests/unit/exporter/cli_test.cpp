@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <string>
+#include <string_view>
+
 namespace portwarden {
 namespace {
 
@@ -47,6 +51,19 @@ TEST(ParseArgs, FlagsInBothForms) {
   EXPECT_EQ(Parse({"check"})->format, "text");
 }
 
+TEST(ParseArgs, DecodeTakesAKindAndAFile) {
+  for (std::string_view kind : kDecodeKinds) {
+    const std::string name(kind);
+    auto o = Parse({"decode", name.c_str(), "C:\\capture.txt", "--log.level=debug"});
+    ASSERT_TRUE(o) << o.error().message;
+    EXPECT_EQ(o->command, "decode");
+    EXPECT_EQ(o->decode_kind, kind);
+    EXPECT_EQ(o->decode_file, "C:\\capture.txt");
+    EXPECT_EQ(o->log_level, "debug");
+  }
+  EXPECT_EQ(std::size(kDecodeKinds), 6u);
+}
+
 TEST(ParseArgs, ErrorsNameTheCulprit) {
   struct Case {
     std::vector<const char*> args;
@@ -54,7 +71,9 @@ TEST(ParseArgs, ErrorsNameTheCulprit) {
   } cases[] = {
       {{"--no.such"}, "unknown flag --no.such"},
       {{"--no.such=1"}, "unknown flag --no.such"},
-      {{"frobnicate"}, "unknown command \"frobnicate\" (expected run, snapshot, check, learn, check-config or service)"},
+      {{"frobnicate"},
+       "unknown command \"frobnicate\" (expected run, snapshot, check, learn, check-config, decode "
+       "or service)"},
       {{"service"}, "service: expected an action: install, uninstall, start, stop or run"},
       {{"service", "restart"}, "service: expected an action: install, uninstall, start, stop or run"},
       {{"--collect.interval=5"},
@@ -72,6 +91,19 @@ TEST(ParseArgs, ErrorsNameTheCulprit) {
       {{"run", "--ports=80"}, "--ports applies to the learn command only"},
       {{"check-config"}, "check-config: expected the config file to check"},
       {{"run", "extra"}, "unexpected argument \"extra\""},
+      {{"decode"},
+       "decode: expected a kind and a file (decode KIND FILE, KIND one of iplisten, urlacl, "
+       "sslcert, servicestate, excludedportrange or netstat)"},
+      {{"decode", "--log.level=debug"},
+       "decode: expected a kind and a file (decode KIND FILE, KIND one of iplisten, urlacl, "
+       "sslcert, servicestate, excludedportrange or netstat)"},
+      {{"decode", "ipconfig", "x.txt"},
+       "decode: unknown kind \"ipconfig\" (expected iplisten, urlacl, sslcert, servicestate, "
+       "excludedportrange or netstat)"},
+      {{"decode", "netstat"}, "decode netstat: expected the file to decode"},
+      {{"decode", "netstat", "a.txt", "b.txt"}, "unexpected argument \"b.txt\""},
+      {{"decode", "netstat", "a.txt", "--format=json"},
+       "--format applies to the snapshot and check commands only"},
   };
   for (const auto& c : cases) {
     auto o = Parse(c.args);

@@ -111,7 +111,8 @@ TEST(Monitor, QuietCyclesStillSeeNewExpectations) {
   policy::Expectation web;
   web.name = "web";
   web.listen = {{Proto::kTcp, "127.0.0.1", 8080}};
-  web.owner = policy::OwnerPattern{.process = "nginx"};
+  web.owner.emplace();
+  web.owner->process = "nginx";
   auto [state, events] = m.Observe(At(5, listeners), {web});
   EXPECT_EQ(Types(events), std::vector<std::string>{"finding_raised:wrong_owner"});
   for (double t = 6; t <= 9; ++t) EXPECT_EQ(m.Observe(At(t, listeners), {web}).first.active.size(), 1u);

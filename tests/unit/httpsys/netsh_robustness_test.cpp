@@ -10,6 +10,7 @@
 
 #include "collectors/httpsys/httpsys.h"
 #include "collectors/httpsys/netsh_parse.h"
+#include "collectors/httpsys/netstat_parse.h"
 #include "tests/unit/httpsys/fixture.h"
 
 namespace portwarden::httpsys {
@@ -33,6 +34,7 @@ const std::vector<std::string> kFixtures = {
     "netsh-urlacl-en-3.txt",
     "netsh-urlacl-it-1.txt",
     "netsh-urlacl-synth-delegate-crlf.txt",
+    "netstat-ano-en-1-iis-pid4-full.txt",
 };
 
 // Runs every parser on `text`, each line of it as a URL and an SDDL, and checks the result
@@ -48,6 +50,7 @@ void ParseEverything(const std::string& text) {
   check(ParseSslCert(text));
   check(ParseServiceState(text));
   check(ParseExcludedPortRanges(text));
+  check(ParseNetstat(text));
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
