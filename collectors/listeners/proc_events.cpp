@@ -108,7 +108,8 @@ Expected<std::vector<ProcEvent>> DecodeProcEvents(std::span<const uint8_t> datag
     if (hdr.type == kNlmsgError) {
       int32_t err = 0;
       if (payload_len >= sizeof err) std::memcpy(&err, payload, sizeof err);
-      return Error{"proc connector: kernel answered error " + std::to_string(-err)};
+      // In 64 bits: INT32_MIN (only a corrupt message has it) has no 32-bit negation.
+      return Error{"proc connector: kernel answered error " + std::to_string(-int64_t{err})};
     }
     if (hdr.type != kNlmsgDone) {
       return Error{"proc connector: unexpected message type " + std::to_string(hdr.type)};
