@@ -128,7 +128,9 @@ class RegistryState {
     }
     // Gone already where a nested test restored its own state first.
     for (auto key = missing_keys_.rbegin(); key != missing_keys_.rend(); ++key) {
-      if (KeyExists(*key)) EXPECT_EQ(Reg("delete \"HKLM\\" + *key + "\" /f"), 0u) << *key;
+      if (KeyExists(*key)) {
+        EXPECT_EQ(Reg("delete \"HKLM\\" + *key + "\" /f"), 0u) << *key;
+      }
     }
   }
 
