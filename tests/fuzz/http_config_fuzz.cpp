@@ -36,7 +36,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)DecodeListenOnlyList(selector & 8 ? kRegSz : kRegMultiSz, bytes);
       break;
     case 6:
-      for (const std::string& s : DecodeMultiSz(bytes)) PORTWARDEN_FUZZ_CHECK(s.size() <= size);
+      // Two UTF-16 bytes become at most three UTF-8 bytes (U+0800..U+FFFF; a surrogate
+      // pair's four bytes become four).
+      for (const std::string& s : DecodeMultiSz(bytes)) {
+        PORTWARDEN_FUZZ_CHECK(s.size() * 2 <= size * 3);
+      }
       break;
   }
   return 0;
