@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh                       every target, 60 s each
 #   scripts/fuzz.sh -t 300 inet_diag      one target for 5 minutes
 #
-# Environment: BUILD_DIR (default /tmp/build-fuzz), JOBS (parallel compile jobs, default 2).
+# Environment: BUILD_DIR (default build-fuzz/ in the checkout), JOBS (parallel compile jobs, default 2).
 # A crash stops that target, leaves $BUILD_DIR/artifacts/<target>-crash-<sha1>, and makes the
 # script exit 1. Reproduce with `$BUILD_DIR/tests/fuzz/<target>_fuzz <file>`; after the fix,
 # copy the file into tests/fuzz/corpus/<target>/ so every normal build replays it
@@ -22,7 +22,7 @@ while getopts "t:h" opt; do
   esac
 done
 shift $((OPTIND - 1))
-build=${BUILD_DIR:-/tmp/build-fuzz}
+build=${BUILD_DIR:-$root/build-fuzz}
 jobs=${JOBS:-2}
 
 "$root/scripts/install-deps.sh"

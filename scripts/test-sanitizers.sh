@@ -2,11 +2,11 @@
 # The whole test suite (unit, fuzz corpus replay, end-to-end) built with AddressSanitizer and
 # UndefinedBehaviorSanitizer, in its own build directory, so memory errors, leaks and UB fail
 # the run. Extra arguments go to ctest, e.g. scripts/test-sanitizers.sh -R security.
-# Environment: BUILD_DIR (default /tmp/build-sanitizers), JOBS (default 2).
+# Environment: BUILD_DIR (default build-sanitizers/ in the checkout), JOBS (default 2).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD_DIR:-/tmp/build-sanitizers}
+build=${BUILD_DIR:-$root/build-sanitizers}
 jobs=${JOBS:-2}
 "$root/scripts/install-deps.sh"
 
