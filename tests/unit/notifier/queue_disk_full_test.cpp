@@ -62,8 +62,9 @@ void Fill(const std::string& path) {
 TEST(QueueDiskFull, WritesFailThenCatchUpAndNothingIsLost) {
   // Where mounting is not permitted (not root, a container without CAP_SYS_ADMIN) it
   // cannot run.
-  if (unshare(CLONE_NEWNS) != 0 && errno == EPERM) {
-    GTEST_SKIP() << "needs CAP_SYS_ADMIN to mount a tmpfs in a mount namespace";
+  if (unshare(CLONE_NEWNS) != 0) {
+    if (errno == EPERM) GTEST_SKIP() << "needs CAP_SYS_ADMIN to mount a tmpfs in a namespace";
+    FAIL() << "unshare(CLONE_NEWNS): " << std::strerror(errno);
   }
   ASSERT_EQ(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << std::strerror(errno);
   TempDir dir;
