@@ -269,6 +269,14 @@ std::string Comm(pid_t pid) {
   return name;
 }
 
+// The process state letter of /proc/PID/stat ('R', 'S', ...), or 0.
+char ProcState(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  const size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : 0;
+}
+
 // Polls cond every 10 ms until it holds or 5 s pass.
 bool Eventually(const std::function<bool()>& cond) {
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -370,7 +378,10 @@ TEST_P(OwnerTracking, ExecKeepsOnlyInheritableSocketsAndRenames) {
   ExpectLikeSs();
 
   ASSERT_EQ(child->Ask("exec " + std::to_string(kept_fd)), "ok");
-  ASSERT_TRUE(Eventually([&] { return Comm(child->pid()) == "sleep"; }));
+  // The kernel renames the process before it sends the exec event; once `sleep` sleeps,
+  // the execve has returned and the event is queued.
+  ASSERT_TRUE(Eventually(
+      [&] { return Comm(child->pid()) == "sleep" && ProcState(child->pid()) == 'S'; }));
   state = Cycle();
   EXPECT_FALSE(Holds(state, closing, child->pid())) << Show(state);
   EXPECT_TRUE(Holds(state, kept, child->pid())) << Show(state);
