@@ -19,6 +19,7 @@
 #include "exporter/notifier/notifier.h"
 #include "tests/unit/notifier/findings.h"
 #include "tests/unit/notifier/receiver.h"
+#include "tests/support/test_support.h"
 #include "tests/unit/notifier/temp_dir.h"
 
 namespace portwarden::notifier {
@@ -30,20 +31,11 @@ using testing::Blocked;
 using testing::Conflict;
 using testing::Receiver;
 using testing::TempDir;
+using portwarden::testing::PollUntil;
 
 std::string Read(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), {}};
-}
-
-template <class F>
-bool PollUntil(F done, std::chrono::milliseconds deadline = 20s) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
 }
 
 // Fills the filesystem of `path`'s directory with one file until a write fails (ENOSPC).
