@@ -4,19 +4,13 @@
 #include <string>
 
 #include "collectors/listeners/address.h"
+#include "collectors/listeners/netlink.h"
 
 namespace portwarden {
 namespace {
 
-// Mirrors of the kernel UAPI (include/uapi/linux/netlink.h, sock_diag.h, inet_diag.h),
-// declared here so the decoder builds and is tested on every OS.
-struct NlMsgHdr {  // struct nlmsghdr
-  uint32_t len;
-  uint16_t type;
-  uint16_t flags;
-  uint32_t seq;
-  uint32_t pid;
-};
+// Mirrors of the kernel UAPI (include/uapi/linux/sock_diag.h, inet_diag.h), declared here
+// so the decoder builds and is tested on every OS.
 struct InetDiagSockId {  // struct inet_diag_sockid
   uint16_t sport;        // network byte order
   uint16_t dport;
@@ -49,12 +43,9 @@ struct RtAttr {  // struct rtattr
   uint16_t len;
   uint16_t type;
 };
-static_assert(sizeof(NlMsgHdr) == 16);
 static_assert(sizeof(InetDiagReqV2) == 56);
 static_assert(sizeof(InetDiagMsg) == 72);
 
-constexpr uint16_t kNlmsgError = 2;          // NLMSG_ERROR
-constexpr uint16_t kNlmsgDone = 3;           // NLMSG_DONE
 constexpr uint16_t kSockDiagByFamily = 20;   // SOCK_DIAG_BY_FAMILY
 constexpr uint16_t kNlmFRequest = 0x01;      // NLM_F_REQUEST
 constexpr uint16_t kNlmFDump = 0x300;        // NLM_F_ROOT | NLM_F_MATCH
@@ -66,12 +57,10 @@ constexpr uint32_t kTcpListen = 10;          // TCP_LISTEN
 constexpr uint32_t kTcpClose = 7;            // TCP_CLOSE: unconnected UDP
 constexpr uint16_t kInetDiagSkv6only = 11;   // INET_DIAG_SKV6ONLY
 
-constexpr size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
-
 }  // namespace
 
 std::vector<uint8_t> BuildInetDiagRequest(Proto proto, Family family, uint32_t seq) {
-  NlMsgHdr hdr{};
+  netlink::MsgHdr hdr{};
   InetDiagReqV2 req{};
   hdr.len = sizeof hdr + sizeof req;
   hdr.type = kSockDiagByFamily;
@@ -87,69 +76,55 @@ std::vector<uint8_t> BuildInetDiagRequest(Proto proto, Family family, uint32_t s
 }
 
 Expected<InetDiagBatch> DecodeInetDiag(std::span<const uint8_t> datagram, Proto proto) {
+  using netlink::Next;
   InetDiagBatch batch;
-  size_t off = 0;
-  while (off < datagram.size()) {
-    if (datagram.size() - off < sizeof(NlMsgHdr)) {
-      return Error{"netlink: truncated message header at offset " + std::to_string(off)};
-    }
-    NlMsgHdr hdr;
-    std::memcpy(&hdr, datagram.data() + off, sizeof hdr);
-    if (hdr.len < sizeof hdr || hdr.len > datagram.size() - off) {
-      return Error{"netlink: message length " + std::to_string(hdr.len) + " at offset " +
-                   std::to_string(off) + " does not fit the " +
-                   std::to_string(datagram.size()) + "-byte datagram"};
-    }
-    const uint8_t* payload = datagram.data() + off + sizeof hdr;
-    size_t payload_len = hdr.len - sizeof hdr;
-    if (hdr.type == kNlmsgDone) {
-      batch.done = true;
-      return batch;
-    }
-    if (hdr.type == kNlmsgError) {
-      int32_t err = 0;
-      if (payload_len >= sizeof err) std::memcpy(&err, payload, sizeof err);
-      // Widened first: the kernel sends -errno, but a hostile or corrupt INT32_MIN must not
-      // overflow the negation.
-      return Error{"netlink: kernel answered error " + std::to_string(-int64_t{err})};
-    }
-    if (hdr.type != kSockDiagByFamily) {
-      return Error{"netlink: unexpected message type " + std::to_string(hdr.type)};
-    }
-    if (payload_len < sizeof(InetDiagMsg)) {
-      return Error{"netlink: inet_diag_msg truncated to " + std::to_string(payload_len) +
-                   " bytes (need " + std::to_string(sizeof(InetDiagMsg)) + ")"};
-    }
-    InetDiagMsg msg;
-    std::memcpy(&msg, payload, sizeof msg);
-    if (msg.family != kAfInet && msg.family != kAfInet6) {
-      return Error{"netlink: unknown address family " + std::to_string(msg.family)};
-    }
-    SocketEntry entry;
-    entry.proto = proto;
-    entry.family = msg.family == kAfInet ? Family::kIpv4 : Family::kIpv6;
-    entry.address =
-        entry.family == Family::kIpv4 ? FormatIpv4(msg.id.src) : FormatIpv6(msg.id.src);
-    const auto* sport = reinterpret_cast<const uint8_t*>(&msg.id.sport);
-    entry.port = static_cast<uint16_t>(sport[0] << 8 | sport[1]);
-    entry.inode = msg.inode;
-    entry.uid = msg.uid;
-    entry.cookie = uint64_t{msg.id.cookie[1]} << 32 | msg.id.cookie[0];
+  auto walked = netlink::Walk(
+      datagram, "netlink",
+      [&](uint16_t type, std::span<const uint8_t> message) -> Expected<Next> {
+        if (type == netlink::kDone) {
+          batch.done = true;
+          return Next::kStop;
+        }
+        if (type != kSockDiagByFamily) {
+          return Error{"netlink: unexpected message type " + std::to_string(type)};
+        }
+        const uint8_t* payload = message.data();
+        const size_t payload_len = message.size();
+        if (payload_len < sizeof(InetDiagMsg)) {
+          return Error{"netlink: inet_diag_msg truncated to " + std::to_string(payload_len) +
+                       " bytes (need " + std::to_string(sizeof(InetDiagMsg)) + ")"};
+        }
+        InetDiagMsg msg;
+        std::memcpy(&msg, payload, sizeof msg);
+        if (msg.family != kAfInet && msg.family != kAfInet6) {
+          return Error{"netlink: unknown address family " + std::to_string(msg.family)};
+        }
+        SocketEntry entry;
+        entry.proto = proto;
+        entry.family = msg.family == kAfInet ? Family::kIpv4 : Family::kIpv6;
+        entry.address =
+            entry.family == Family::kIpv4 ? FormatIpv4(msg.id.src) : FormatIpv6(msg.id.src);
+        const auto* sport = reinterpret_cast<const uint8_t*>(&msg.id.sport);
+        entry.port = static_cast<uint16_t>(sport[0] << 8 | sport[1]);
+        entry.inode = msg.inode;
+        entry.uid = msg.uid;
+        entry.cookie = uint64_t{msg.id.cookie[1]} << 32 | msg.id.cookie[0];
 
-    // Attributes follow the message; only the IPv6-only flag is of interest.
-    size_t aoff = Align4(sizeof msg);
-    while (aoff + sizeof(RtAttr) <= payload_len) {
-      RtAttr attr;
-      std::memcpy(&attr, payload + aoff, sizeof attr);
-      if (attr.len < sizeof attr || attr.len > payload_len - aoff) break;
-      if (attr.type == kInetDiagSkv6only && attr.len > sizeof attr) {
-        entry.v6only = payload[aoff + sizeof attr] != 0;
-      }
-      aoff += Align4(attr.len);
-    }
-    if (entry.port != 0) batch.sockets.push_back(std::move(entry));
-    off += Align4(hdr.len);
-  }
+        // Attributes follow the message; only the IPv6-only flag is of interest.
+        size_t aoff = netlink::Align4(sizeof msg);
+        while (aoff + sizeof(RtAttr) <= payload_len) {
+          RtAttr attr;
+          std::memcpy(&attr, payload + aoff, sizeof attr);
+          if (attr.len < sizeof attr || attr.len > payload_len - aoff) break;
+          if (attr.type == kInetDiagSkv6only && attr.len > sizeof attr) {
+            entry.v6only = payload[aoff + sizeof attr] != 0;
+          }
+          aoff += netlink::Align4(attr.len);
+        }
+        if (entry.port != 0) batch.sockets.push_back(std::move(entry));
+        return Next::kContinue;
+      });
+  if (!walked) return walked.error();
   return batch;
 }
 

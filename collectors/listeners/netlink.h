@@ -1,0 +1,70 @@
+#pragma once
+
+// Netlink framing shared by the sock_diag and proc connector decoders: a mirror of the
+// kernel's struct nlmsghdr (include/uapi/linux/netlink.h), the message types both meet, and
+// the walk over the messages of one datagram. Pure; builds and is tested on every OS.
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "collectors/common/expected.h"
+
+namespace portwarden::netlink {
+
+struct MsgHdr {  // struct nlmsghdr
+  uint32_t len;
+  uint16_t type;
+  uint16_t flags;
+  uint32_t seq;
+  uint32_t pid;
+};
+static_assert(sizeof(MsgHdr) == 16);
+
+inline constexpr uint16_t kNoop = 1;   // NLMSG_NOOP
+inline constexpr uint16_t kError = 2;  // NLMSG_ERROR
+inline constexpr uint16_t kDone = 3;   // NLMSG_DONE
+
+constexpr size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
+
+/// What a visitor of Walk wants after one message.
+enum class Next { kContinue, kStop };
+
+/// Calls `visit(type, payload)` (returning Expected<Next>) for each message of `datagram`
+/// in order, until it answers kStop or an Error, which Walk returns. A header that does not
+/// fit and an NLMSG_ERROR end the walk with an Error starting with `what` ("netlink: kernel
+/// answered error 13"; the code is widened before it is negated, so a corrupt INT32_MIN
+/// cannot overflow). Returns kContinue when every message was visited.
+template <class Visit>
+Expected<Next> Walk(std::span<const uint8_t> datagram, std::string_view what, Visit&& visit) {
+  const std::string prefix = std::string(what) + ": ";
+  size_t off = 0;
+  while (off < datagram.size()) {
+    if (datagram.size() - off < sizeof(MsgHdr)) {
+      return Error{prefix + "truncated message header at offset " + std::to_string(off)};
+    }
+    MsgHdr hdr;
+    std::memcpy(&hdr, datagram.data() + off, sizeof hdr);
+    if (hdr.len < sizeof hdr || hdr.len > datagram.size() - off) {
+      return Error{prefix + "message length " + std::to_string(hdr.len) + " at offset " +
+                   std::to_string(off) + " does not fit the " +
+                   std::to_string(datagram.size()) + "-byte datagram"};
+    }
+    const std::span<const uint8_t> payload = datagram.subspan(off + sizeof hdr,
+                                                              hdr.len - sizeof hdr);
+    off += Align4(hdr.len);
+    if (hdr.type == kError) {
+      int32_t err = 0;
+      if (payload.size() >= sizeof err) std::memcpy(&err, payload.data(), sizeof err);
+      return Error{prefix + "kernel answered error " + std::to_string(-int64_t{err})};
+    }
+    auto next = visit(hdr.type, payload);
+    if (!next) return next.error();
+    if (*next == Next::kStop) return Next::kStop;
+  }
+  return Next::kContinue;
+}
+
+}  // namespace portwarden::netlink
