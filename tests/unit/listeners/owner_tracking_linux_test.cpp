@@ -429,9 +429,7 @@ TEST_P(OwnerTracking, ReusedPidIsAnotherProcess) {
            static_cast<long>(stat->start_time) + 1;
   }));
   auto second = Helper::Start("pw-reused", pid, /*uid=*/65534);
-  if (!second) {
-    GTEST_SKIP() << "cannot recreate PID " << pid << ": " << std::strerror(errno);
-  }
+  ASSERT_TRUE(second) << "cannot recreate PID " << pid << ": " << std::strerror(errno);
   ASSERT_EQ(second->pid(), pid);
 
   state = Cycle();
