@@ -9,6 +9,7 @@
 #include "exporter/lifecycle.h"
 #include "exporter/logging.h"
 #include "exporter/service.h"
+#include "collectors/common/wide_windows.h"
 
 namespace portwarden {
 namespace {
@@ -18,14 +19,6 @@ constexpr wchar_t kDisplayName[] = L"portwarden port ownership exporter";
 constexpr wchar_t kDescription[] =
     L"Samples who owns which address:port (including HTTP.sys on PID 4), serves Prometheus "
     L"metrics on :10061 and alerts on port-ownership drift.";
-
-std::wstring Wide(const std::string& s) {
-  int n = MultiByteToWideChar(CP_UTF8, 0, s.c_str(), -1, nullptr, 0);
-  std::wstring out(static_cast<size_t>(n > 0 ? n : 1), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, s.c_str(), -1, out.data(), n);
-  out.pop_back();
-  return out;
-}
 
 int Fail(const char* what) {
   std::fprintf(stderr, "portwarden: error: %s failed: 0x%08lx\n", what,

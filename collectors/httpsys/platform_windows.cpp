@@ -19,6 +19,7 @@
 #include "collectors/httpsys/platform.h"
 #include "collectors/httpsys/registry.h"
 #include "collectors/httpsys/run_process.h"
+#include "collectors/common/wide_windows.h"
 
 namespace portwarden::httpsys {
 namespace {
@@ -112,26 +113,6 @@ static_assert(REG_SZ == kRegSz && REG_BINARY == kRegBinary && REG_MULTI_SZ == kR
 
 /// FILETIME ticks (100 ns since 1601-01-01) at the Unix epoch.
 constexpr int64_t kFileTimeUnixEpoch = 116444736000000000LL;
-
-std::wstring Wide(std::string_view utf8) {
-  if (utf8.empty()) return {};
-  int n = MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
-  std::wstring out(static_cast<size_t>(n > 0 ? n : 0), L'\0');
-  if (n > 0) {
-    MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), out.data(), n);
-  }
-  return out;
-}
-
-std::string Utf8(const wchar_t* wide, int length = -1) {
-  if (wide == nullptr) return {};
-  int n = WideCharToMultiByte(CP_UTF8, 0, wide, length, nullptr, 0, nullptr, nullptr);
-  if (n <= 0) return {};
-  std::string out(static_cast<size_t>(n), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, wide, length, out.data(), n, nullptr, nullptr);
-  if (length < 0) out.pop_back();  // the counted terminator
-  return out;
-}
 
 Error RegistryError(const char* call, std::string_view key, LSTATUS code) {
   return Error{std::string(call) + "(HKLM\\" + std::string(key) +
@@ -231,7 +212,7 @@ class WindowsHttpSysPlatform : public HttpSysPlatform {
         continue;
       }
       if (rc != ERROR_SUCCESS) break;
-      values.push_back({Utf8(name.data(), static_cast<int>(name_length)), type,
+      values.push_back({Utf8(std::wstring_view(name.data(), name_length)), type,
                         std::vector<uint8_t>(data.begin(), data.begin() + size)});
       ++index;
     }

@@ -10,6 +10,7 @@
 
 #include "collectors/httpsys/bytes.h"
 #include "collectors/httpsys/run_process.h"
+#include "collectors/common/wide_windows.h"
 
 namespace portwarden::httpsys {
 namespace {
@@ -18,28 +19,6 @@ using internal::HexCode;
 
 /// netsh's largest listing (servicestate on a busy IIS) is a few MB; more is a runaway child.
 constexpr size_t kMaxOutputBytes = 64u << 20;
-
-std::wstring Wide(std::string_view utf8) {
-  if (utf8.empty()) return {};
-  int n = MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
-  std::wstring out(static_cast<size_t>(n > 0 ? n : 0), L'\0');
-  if (n > 0) {
-    MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), out.data(), n);
-  }
-  return out;
-}
-
-std::string Utf8(const std::wstring& wide) {
-  if (wide.empty()) return {};
-  int n = WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), nullptr, 0,
-                              nullptr, nullptr);
-  std::string out(static_cast<size_t>(n > 0 ? n : 0), '\0');
-  if (n > 0) {
-    WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), out.data(), n,
-                        nullptr, nullptr);
-  }
-  return out;
-}
 
 Error Failed(const std::string& call) {
   return Error{call + " failed: " + HexCode(GetLastError())};

@@ -12,6 +12,7 @@
 
 #include "collectors/listeners/source.h"
 #include "collectors/listeners/win_tables.h"
+#include "collectors/common/wide_windows.h"
 
 namespace portwarden {
 namespace {
@@ -23,16 +24,6 @@ static_assert(sizeof(MIB_UDPROW_OWNER_PID) == kWinUdpRowOwnerPidSize);
 static_assert(sizeof(MIB_UDP6ROW_OWNER_PID) == kWinUdp6RowOwnerPidSize);
 
 constexpr uint32_t kSystemPid = 4;  // the kernel ("System"): HTTP.sys, SMB, ...
-
-std::string Utf8(const wchar_t* w, int len = -1) {
-  if (w == nullptr) return {};
-  int n = WideCharToMultiByte(CP_UTF8, 0, w, len, nullptr, 0, nullptr, nullptr);
-  if (n <= 0) return {};
-  std::string out(static_cast<size_t>(n), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, w, len, out.data(), n, nullptr, nullptr);
-  if (len < 0 && !out.empty()) out.pop_back();  // the counted terminator
-  return out;
-}
 
 std::string Hex(DWORD code) {
   char buf[16];
@@ -136,7 +127,7 @@ class WindowsListenerSource : public ListenerSource {
     wchar_t path[MAX_PATH * 2];
     DWORD len = static_cast<DWORD>(std::size(path));
     std::string out;
-    if (QueryFullProcessImageNameW(h, 0, path, &len)) out = Utf8(path, static_cast<int>(len));
+    if (QueryFullProcessImageNameW(h, 0, path, &len)) out = Utf8(std::wstring_view(path, len));
     CloseHandle(h);
     return out;
   }
