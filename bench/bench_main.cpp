@@ -298,12 +298,13 @@ class CycleRunner {
     source_ = MakeLinuxListenerSource(options);
   }
 
-  // One collection cycle as the daemon runs it (sample + grouping); returns its CPU time.
+  // One collection cycle as the daemon runs it (sample + grouping, skipped when the sample
+  // is unchanged); returns its CPU time.
   double Run(const char* label, bool compare) {
     double cpu0 = ThreadCpuMs();
     auto start = Clock::now();
     auto sample = source_->Sample();
-    ListenerSet set = BuildListeners(sample ? *sample : std::vector<OwnedSocket>{}, {});
+    auto set = sample ? builder_.Build(*sample, {}) : std::shared_ptr<const ListenerSet>();
     double cpu = ThreadCpuMs() - cpu0;
     double wall = Ms(Clock::now() - start);
     if (!sample) {
@@ -316,9 +317,9 @@ class CycleRunner {
                   "%-26s cpu %8.2f ms wall %8.2f ms  mode=%s events=%zu read=%zu links=%zu "
                   "quiet=%zu searched=%zu pending=%zu listeners=%zu",
                   label, cpu, wall, st.mode.c_str(), st.events, st.processes_read, st.fd_links_read,
-                  st.quiet_checks, st.searched, st.pending, set.listeners.size() + set.dropped);
+                  st.quiet_checks, st.searched, st.pending, set->listeners.size() + set->dropped);
     Note(line);
-    if (compare) Compare(*sample, label);
+    if (compare) Compare(**sample, label);
     return cpu;
   }
 
@@ -357,6 +358,7 @@ class CycleRunner {
   const Fixture& fixture_;
   Cycles* checks_;
   std::unique_ptr<LinuxListenerSource> source_;
+  ListenerBuilder builder_;
 };
 
 struct ModeResult {

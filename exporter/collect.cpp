@@ -25,18 +25,19 @@ double Seconds(std::chrono::steady_clock::duration d) {
 // The listener collector's part of a snapshot.
 struct ListenerPart {
   CollectorStatus status;
-  ListenerSet listeners;
+  std::shared_ptr<const ListenerSet> listeners = std::make_shared<const ListenerSet>();
   std::string backend;
 };
 
-ListenerPart CollectListeners(ListenerSource& source, const ListenerFilter& filter) {
+ListenerPart CollectListeners(ListenerSource& source, ListenerBuilder& builder,
+                              const ListenerFilter& filter) {
   ListenerPart part;
   part.status.name = "listeners";
   auto start = std::chrono::steady_clock::now();
   auto sample = source.Sample();
   part.status.duration_seconds = Seconds(std::chrono::steady_clock::now() - start);
   if (sample) {
-    part.listeners = BuildListeners(*sample, filter);
+    part.listeners = builder.Build(*sample, filter);
     part.status.success = true;
   } else {
     part.status.error = sample.error().message;
@@ -66,6 +67,13 @@ Snapshot Assemble(ListenerPart listeners, std::optional<httpsys::HttpSysCollecti
 
 }  // namespace
 
+// The daemon's listener collector. Used by one task at a time (the runner does not start
+// another while one runs).
+struct ListenerCollector {
+  std::unique_ptr<ListenerSource> source;
+  ListenerBuilder builder;
+};
+
 Snapshot CollectSnapshot(ListenerSource& source, const Config& config) {
   std::unique_ptr<httpsys::HttpSysPlatform> httpsys = PlatformHttpSys();
   return CollectSnapshot(source, httpsys.get(), config);
@@ -75,13 +83,15 @@ Snapshot CollectSnapshot(ListenerSource& source, httpsys::HttpSysPlatform* https
                          const Config& config) {
   std::optional<httpsys::HttpSysCollection> collection;
   if (httpsys != nullptr) collection = httpsys::CollectHttpSys(*httpsys, config.httpsys);
-  return Assemble(CollectListeners(source, config.listener_filter), std::move(collection),
-                  config);
+  ListenerBuilder builder;
+  return Assemble(CollectListeners(source, builder, config.listener_filter),
+                  std::move(collection), config);
 }
 
 Collectors::Collectors(std::unique_ptr<ListenerSource> source,
                        std::unique_ptr<httpsys::HttpSysPlatform> httpsys)
-    : source_(std::move(source)), httpsys_(std::move(httpsys)) {}
+    : listeners_(std::make_shared<ListenerCollector>(ListenerCollector{std::move(source), {}})),
+      httpsys_(std::move(httpsys)) {}
 
 Collectors::Collectors(std::unique_ptr<ListenerSource> source)
     : Collectors(std::move(source), PlatformHttpSys()) {}
@@ -91,8 +101,8 @@ Snapshot Collectors::Collect(const Config& config) {
   auto start = std::chrono::steady_clock::now();
   auto listeners = RunWithDeadline<ListenerPart>(
       listeners_runner_,
-      [source = source_, filter = config.listener_filter] {
-        return CollectListeners(*source, filter);
+      [collector = listeners_, filter = config.listener_filter] {
+        return CollectListeners(*collector->source, collector->builder, filter);
       },
       config.collect_timeout);
   if (listeners) {

@@ -10,6 +10,8 @@
 
 namespace portwarden {
 
+struct ListenerCollector;
+
 /// Runs every collector once and assembles a Snapshot. A failing collector is marked
 /// failed with its error; the rest of the snapshot is still filled. Never throws.
 /// The collectors besides listeners are this platform's (collect.cpp lists them).
@@ -35,7 +37,7 @@ class Collectors {
 
  private:
   // Shared with the runners' tasks, which may outlive this object if they hang.
-  std::shared_ptr<ListenerSource> source_;
+  std::shared_ptr<ListenerCollector> listeners_;
   std::shared_ptr<httpsys::HttpSysPlatform> httpsys_;
   std::string backend_;  // of the last listener sample that finished
   DeadlineRunner listeners_runner_;

@@ -79,7 +79,7 @@ int CheckCommand(const Options& options) {
   Snapshot snap = CollectSnapshot(*source, *config);
   if (!CollectorsOk(snap)) return kExitError;
   policy::Evaluation evaluation =
-      policy::Evaluate(snap.listeners.listeners, nullptr, config->expectations);
+      policy::Evaluate(snap.listeners->listeners, nullptr, config->expectations);
   if (options.format == "json") {
     nlohmann::json findings = nlohmann::json::array();
     for (const auto& f : evaluation.findings) findings.push_back(FindingJson(f));
@@ -113,7 +113,7 @@ int LearnCommand(const Options& options) {
   out << YAML::BeginMap << YAML::Key << "expect" << YAML::Value << YAML::BeginSeq;
   std::map<std::string, int> names;
   int skipped = 0;
-  for (const Listener& l : snap.listeners.listeners) {
+  for (const Listener& l : snap.listeners->listeners) {
     if (l.owner.kind == OwnerKind::kUnknown) {
       ++skipped;
       continue;

@@ -15,7 +15,7 @@ std::string DescribeHolder(const std::string& listen_address, const Config& conf
                                nullptr, 10);
   auto source = MakeListenerSource({});
   Snapshot snap = CollectSnapshot(*source, config);
-  for (const Listener& l : snap.listeners.listeners) {
+  for (const Listener& l : snap.listeners->listeners) {
     if (l.proto != Proto::kTcp || l.port != port) continue;
     if (l.owner.kind == OwnerKind::kUnknown) return "an unknown process (no permission to read it)";
     const Process& m = l.owner.main;

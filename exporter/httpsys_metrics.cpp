@@ -122,12 +122,15 @@ void ApplyHttpSys(Snapshot& snap, httpsys::HttpSysCollection collection,
   }
   const bool attributed = listeners_read && state.queues.has_value();
   if (attributed) {
+    // The set may be shared with earlier snapshots: attribute a copy.
+    auto listeners = std::make_shared<ListenerSet>(*snap.listeners);
     state.attributed_listeners = httpsys::AttributeHttpSysListeners(
-        snap.listeners.listeners, *state.queues, state.queue_processes);
+        listeners->listeners, *state.queues, state.queue_processes);
+    snap.listeners = std::move(listeners);
   }
   state.pending_restart =
       httpsys::CheckPendingRestart(state.iplisten_api, state.iplisten_registry,
-                                   attributed ? &snap.listeners.listeners : nullptr);
+                                   attributed ? &snap.listeners->listeners : nullptr);
   const auto* list = httpsys::ConfiguredListenList(state.iplisten_api, state.iplisten_registry);
   if (list != nullptr && (state.queues || state.urlacls)) {
     std::vector<std::string> registered;

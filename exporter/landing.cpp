@@ -65,15 +65,15 @@ std::string LandingPage(const Snapshot* snap, const std::string& telemetry_path)
   char when[32] = "";
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
   h += "<h2>Listeners</h2>\n<p>Sampled at " + std::string(when) + " from " +
-       HtmlEscape(snap->listener_backend) + ": " + std::to_string(snap->listeners.tcp) +
-       " TCP, " + std::to_string(snap->listeners.udp) + " UDP";
-  if (snap->listeners.dropped > 0) {
-    h += ", " + std::to_string(snap->listeners.dropped) + " over listeners.max_series not shown";
+       HtmlEscape(snap->listener_backend) + ": " + std::to_string(snap->listeners->tcp) +
+       " TCP, " + std::to_string(snap->listeners->udp) + " UDP";
+  if (snap->listeners->dropped > 0) {
+    h += ", " + std::to_string(snap->listeners->dropped) + " over listeners.max_series not shown";
   }
   h += ".</p>\n<table><tr><th>Proto</th><th>Address</th><th>Port</th><th>Owner</th>"
        "<th>PID</th><th>Process</th><th>User</th><th>Service</th><th>Sockets</th>"
        "<th>Holders</th></tr>\n";
-  for (const Listener& l : snap->listeners.listeners) {
+  for (const Listener& l : snap->listeners->listeners) {
     const Process& m = l.owner.main;
     bool known = l.owner.kind != OwnerKind::kUnknown;
     std::string holders;

@@ -106,7 +106,7 @@ void PolicyMetrics(const Snapshot& snap, std::vector<MetricFamily>& out) {
   out.push_back(std::move(findings));
 
   std::map<std::pair<Proto, uint16_t>, std::set<std::string>> owners;
-  for (const Listener& l : snap.listeners.listeners) {
+  for (const Listener& l : snap.listeners->listeners) {
     owners[{l.proto, l.port}].insert(policy::OwnerIdentity(l.owner));
   }
   auto port_owners = NewFamily("portwarden_port_owners",
@@ -178,7 +178,7 @@ std::vector<MetricFamily> SnapshotMetrics(const Snapshot* snap, const ReloadStat
   if (snap == nullptr) return out;
   PolicyMetrics(*snap, out);
 
-  const ListenerSet& set = snap->listeners;
+  const ListenerSet& set = *snap->listeners;
   auto count = NewFamily("portwarden_listeners",
                          "Listeners after the port filters (before the series cap), as sampled "
                          "by the last collection cycle.");
@@ -226,7 +226,7 @@ std::string RenderText(const std::vector<MetricFamily>& families) {
 std::string RenderMetrics(const Snapshot* snap, const ReloadStatus& reload) {
   std::string text = RenderText(SnapshotMetrics(snap, reload));
   if (snap == nullptr) return text;
-  auto render = [&] { return RenderText(ListenerMetrics(snap->listeners)); };
+  auto render = [&] { return RenderText(ListenerMetrics(*snap->listeners)); };
   return text + (snap->listener_text ? snap->listener_text->Get(render) : render());
 }
 

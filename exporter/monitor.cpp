@@ -56,13 +56,16 @@ void Monitor::Record(std::vector<Event>& out, Event e) {
 
 std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
     const Snapshot& snap, const std::vector<policy::Expectation>& expectations) {
-  const auto& listeners = snap.listeners.listeners;
+  const auto& listeners = snap.listeners->listeners;
   PolicyState state;
-  const bool quiet = !first_ && listeners == previous_ && expectations == expectations_;
+  const bool quiet = !first_ &&
+                     (snap.listeners == previous_ || listeners == previous_->listeners) &&
+                     expectations == expectations_;
   if (quiet && last_quiet_) {
     state.evaluation = last_evaluation_;  // Evaluate(L, L, E) again: the same result
   } else {
-    state.evaluation = policy::Evaluate(listeners, first_ ? nullptr : &previous_, expectations);
+    state.evaluation =
+        policy::Evaluate(listeners, first_ ? nullptr : &previous_->listeners, expectations);
     last_evaluation_ = state.evaluation;
     if (!quiet) expectations_ = expectations;
   }
@@ -114,7 +117,7 @@ std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
         presence_.begin(), presence_.end(), [](const auto& p) { return p.second.absent > 0; }));
   }
 
-  if (!quiet) previous_ = listeners;
+  if (!quiet) previous_ = snap.listeners;
   first_ = false;
   state.active = tracker_.Active();
   state.owner_changes = owner_changes_;

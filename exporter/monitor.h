@@ -43,7 +43,7 @@ class Monitor {
 
   size_t max_ports_;
   policy::FindingTracker tracker_;
-  std::vector<Listener> previous_;
+  std::shared_ptr<const ListenerSet> previous_ = std::make_shared<const ListenerSet>();
   bool first_ = true;
   // A quiet cycle (nothing changed) costs a comparison, not an evaluation: Evaluate is a
   // pure function of (listeners, previous listeners, expectations).

@@ -94,7 +94,7 @@ Expected<nlohmann::json> DecodeJson(std::string_view kind, std::string_view text
 
 nlohmann::json SnapshotJson(const Snapshot& snap) {
   nlohmann::json listeners = nlohmann::json::array();
-  for (const Listener& l : snap.listeners.listeners) {
+  for (const Listener& l : snap.listeners->listeners) {
     nlohmann::json holders = nlohmann::json::array();
     for (const auto& h : l.owner.holders) holders.push_back(ProcessJson(h));
     listeners.push_back({{"proto", ToString(l.proto)},
@@ -115,7 +115,7 @@ nlohmann::json SnapshotJson(const Snapshot& snap) {
                           {"duration_seconds", c.duration_seconds},
                           {"error", c.error}});
   }
-  const ListenerSet& s = snap.listeners;
+  const ListenerSet& s = *snap.listeners;
   return {{"timestamp", snap.timestamp},
           {"listener_backend", snap.listener_backend},
           {"listeners", listeners},
@@ -203,7 +203,7 @@ std::string FindingsText(const policy::Evaluation& evaluation) {
 std::string SnapshotTable(const Snapshot& snap) {
   std::vector<std::vector<std::string>> rows = {
       {"PROTO", "LOCAL ADDRESS", "PID", "PROCESS", "USER", "SERVICE", "SOCKETS", "HOLDERS"}};
-  for (const Listener& l : snap.listeners.listeners) {
+  for (const Listener& l : snap.listeners->listeners) {
     const Process& m = l.owner.main;
     bool known = l.owner.kind != OwnerKind::kUnknown;
     std::string holders;
@@ -230,8 +230,8 @@ std::string SnapshotTable(const Snapshot& snap) {
   for (const auto& c : snap.collectors) {
     if (!c.success) out += "collector " + c.name + " failed: " + c.error + "\n";
   }
-  if (snap.listeners.dropped > 0) {
-    out += std::to_string(snap.listeners.dropped) + " listeners over listeners.max_series not shown\n";
+  if (snap.listeners->dropped > 0) {
+    out += std::to_string(snap.listeners->dropped) + " listeners over listeners.max_series not shown\n";
   }
   return out;
 }

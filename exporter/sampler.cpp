@@ -91,7 +91,8 @@ void Sampler::Loop() {
       snap->policy = last->policy;  // unknown state: the findings stay as they were
     }
     // Unchanged listeners: their /metrics text, rendered at most once, is handed on.
-    snap->listener_text = last && last->listeners.listeners == snap->listeners.listeners
+    snap->listener_text = last && (last->listeners == snap->listeners ||
+                                   last->listeners->listeners == snap->listeners->listeners)
                               ? last->listener_text
                               : std::make_shared<LazyText>();
     for (const auto& c : snap->collectors) {

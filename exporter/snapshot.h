@@ -72,13 +72,15 @@ class LazyText {
 /// share it through shared_ptr<const Snapshot> and never touch the OS.
 struct Snapshot {
   double timestamp = 0;  ///< Unix seconds when the cycle finished
-  ListenerSet listeners;
+  /// Never null. The same object as the previous snapshot's when the source reported no
+  /// change: comparing pointers is then enough.
+  std::shared_ptr<const ListenerSet> listeners = std::make_shared<const ListenerSet>();
   std::string listener_backend;  ///< socket table read: "netlink", "procfs", ...
   std::vector<CollectorStatus> collectors;
   httpsys::HttpSysState httpsys;  ///< HTTP.sys state and derivations (Windows; empty elsewhere)
   PolicyState policy;  ///< findings and history as of this cycle (see Monitor)
   /// The /metrics text of `listeners` (see RenderMetrics), shared with the previous snapshot
-  /// when the listeners are the same; null: rendered on each use.
+  /// when the listeners are equal; null: rendered on each use.
   std::shared_ptr<LazyText> listener_text;
 };
 

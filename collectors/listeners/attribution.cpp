@@ -92,4 +92,14 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
   return set;
 }
 
+std::shared_ptr<const ListenerSet> ListenerBuilder::Build(const OwnedSockets& sample,
+                                                          const ListenerFilter& filter) {
+  if (!built_ || sample != sample_ || !(filter == filter_)) {
+    built_ = std::make_shared<const ListenerSet>(BuildListeners(*sample, filter));
+    sample_ = sample;
+    filter_ = filter;
+  }
+  return built_;
+}
+
 }  // namespace portwarden

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "collectors/listeners/listener.h"
@@ -15,10 +16,15 @@ struct OwnedSocket {
   OwnerKind kind = OwnerKind::kProcess;  ///< used when holders is not empty
 };
 
+/// One sample of every socket, immutable once made: a source hands out the same pointer
+/// again when nothing changed, so that consumers can skip rebuilding what they derive.
+using OwnedSockets = std::shared_ptr<const std::vector<OwnedSocket>>;
+
 /// An inclusive port range, e.g. 8000-8100 or a single port.
 struct PortRange {
   uint16_t first = 0;
   uint16_t last = 0;
+  bool operator==(const PortRange&) const = default;
 };
 
 /// Which listeners become series. An empty include list means every port.
@@ -26,6 +32,7 @@ struct ListenerFilter {
   std::vector<PortRange> include;
   std::vector<PortRange> exclude;
   size_t max_series = 5000;  ///< hard cap on listener series; the rest is counted, not shown
+  bool operator==(const ListenerFilter&) const = default;
 };
 
 /// Listeners after grouping, filtering and the cap.
@@ -46,5 +53,18 @@ size_t MainHolderIndex(const std::vector<Process>& holders);
 /// SO_REUSEPORT group becomes one listener with a socket count), applies the port filters
 /// and the cap. Pure.
 ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const ListenerFilter& filter);
+
+/// BuildListeners across cycles: a sample the source handed out again (the same pointer,
+/// see OwnedSockets) under the same filter gives the last result back without a rebuild.
+class ListenerBuilder {
+ public:
+  std::shared_ptr<const ListenerSet> Build(const OwnedSockets& sample,
+                                           const ListenerFilter& filter);
+
+ private:
+  OwnedSockets sample_;
+  ListenerFilter filter_;
+  std::shared_ptr<const ListenerSet> built_;
+};
 
 }  // namespace portwarden

@@ -246,7 +246,10 @@ void OwnerCache::SetInfo(uint32_t pid, std::optional<Process> info) {
   }
   auto it = procs_.find(pid);
   if (it == procs_.end()) return;
-  it->second.info = std::move(info);
+  if (it->second.info != info) {
+    it->second.info = std::move(info);
+    it->second.info_serial = ++info_serials_;
+  }
   it->second.info_stale = false;
 }
 
@@ -336,25 +339,49 @@ std::vector<uint32_t> OwnerCache::NextSweep(size_t n, bool* wrapped) {
   return out;
 }
 
-std::vector<OwnedSocket> OwnerCache::Owned() const {
-  std::vector<OwnedSocket> out;
-  out.reserve(order_.size());
+OwnedSockets OwnerCache::Owned() const {
+  // Holders by socket, as (pid, info_serial) runs: equal to the last call's means the
+  // output would be equal too (a key's address, port and uid never change, and a holder's
+  // info changes only with a new serial).
+  std::vector<uint64_t> from;
+  from.reserve(owned_from_.size());
   std::vector<uint32_t> pids;
   for (const SocketState* st : order_) {
-    OwnedSocket owned;
-    owned.socket = st->socket;
+    from.push_back(st->key.inode);
+    from.push_back(st->key.cookie);
+    const size_t count_at = from.size();
+    from.push_back(0);
     pids.clear();
     for (auto [pid, fd] : st->holders) pids.push_back(pid);
     std::sort(pids.begin(), pids.end());
     pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
-    owned.holders.reserve(pids.size());
     for (uint32_t pid : pids) {
       const ProcessRecord& rec = procs_.at(pid);
-      if (rec.info) owned.holders.push_back(*rec.info);
+      if (!rec.info) continue;
+      from.push_back(pid);
+      from.push_back(rec.info_serial);
+      ++from[count_at];
     }
-    out.push_back(std::move(owned));
   }
-  return out;
+  if (owned_ && from == owned_from_) return owned_;
+
+  auto out = std::make_shared<std::vector<OwnedSocket>>();
+  out->reserve(order_.size());
+  size_t at = 0;
+  for (const SocketState* st : order_) {
+    OwnedSocket owned;
+    owned.socket = st->socket;
+    const uint64_t count = from[at + 2];
+    at += 3;
+    owned.holders.reserve(count);
+    for (uint64_t i = 0; i < count; ++i, at += 2) {
+      owned.holders.push_back(*procs_.at(static_cast<uint32_t>(from[at])).info);
+    }
+    out->push_back(std::move(owned));
+  }
+  owned_from_ = std::move(from);
+  owned_ = std::move(out);
+  return owned_;
 }
 
 }  // namespace portwarden

@@ -66,6 +66,7 @@ struct ProcessRecord {
   std::vector<SocketFd> sockets;  ///< every socket fd at the last read, sorted by inode
   std::vector<Holding> held;      ///< its entries in the listening-socket index
   std::optional<Process> info;    ///< name, user, service; read for holders only
+  uint64_t info_serial = 0;       ///< unique per distinct info stored (0: none yet)
   bool info_stale = true;         ///< info must be re-read (exec, rename, new holder...)
   double born_s = 0;              ///< when first seen as a new process (0: at the cold scan)
   int young_checks = 0;           ///< re-reads done so far in its first young_window
@@ -161,8 +162,9 @@ class OwnerCache {
   uint64_t TotalFds() const { return total_fds_; }
 
   /// Every current socket, in the order of the last Reconcile, with the processes
-  /// holding it (once each, by PID; holders without info are left out).
-  std::vector<OwnedSocket> Owned() const;
+  /// holding it (once each, by PID; holders without info are left out). The same pointer
+  /// as the last call when none of that changed: a quiet cycle copies nothing.
+  OwnedSockets Owned() const;
 
  private:
   struct SocketState {
@@ -187,6 +189,11 @@ class OwnerCache {
   std::unordered_set<uint32_t> unscanned_;
   uint64_t total_fds_ = 0;
   uint32_t sweep_cursor_ = 0;
+  uint64_t info_serials_ = 0;  // last ProcessRecord::info_serial handed out
+  // What Owned() returned last, and what it was made of: per socket in order its key, the
+  // number of holders, then each holder's pid and info_serial.
+  mutable OwnedSockets owned_;
+  mutable std::vector<uint64_t> owned_from_;
 };
 
 }  // namespace portwarden

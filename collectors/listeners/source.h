@@ -17,7 +17,8 @@ class ListenerSource {
 
   /// Every listening TCP socket and bound UDP socket with the processes holding it.
   /// Sockets whose owner cannot be read are returned with no holders, never dropped.
-  virtual Expected<std::vector<OwnedSocket>> Sample() = 0;
+  /// A source may return the previous sample's pointer when nothing has changed since.
+  virtual Expected<OwnedSockets> Sample() = 0;
 
   /// The socket table the last Sample() read, e.g. "netlink", "procfs".
   virtual std::string Backend() const = 0;

@@ -189,7 +189,7 @@ class LinuxSource final : public LinuxListenerSource {
         cache_(OwnerCacheOptions{options_.young_window_s}),
         budget_(options_.search_refill_s) {}
 
-  Expected<std::vector<OwnedSocket>> Sample() override {
+  Expected<OwnedSockets> Sample() override {
     stats_ = {};
     read_this_cycle_.clear();
     now_ = SteadySeconds();

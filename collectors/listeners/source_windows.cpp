@@ -51,7 +51,7 @@ Expected<std::vector<uint8_t>> ReadTable(const char* api, Fn call) {
 
 class WindowsListenerSource : public ListenerSource {
  public:
-  Expected<std::vector<OwnedSocket>> Sample() override {
+  Expected<OwnedSockets> Sample() override {
     std::vector<SocketEntry> entries;
     for (Family family : {Family::kIpv4, Family::kIpv6}) {
       ULONG af = family == Family::kIpv4 ? AF_INET : AF_INET6;
@@ -97,7 +97,7 @@ class WindowsListenerSource : public ListenerSource {
       owned.socket = std::move(e);
       out.push_back(std::move(owned));
     }
-    return out;
+    return std::make_shared<const std::vector<OwnedSocket>>(std::move(out));
   }
 
   std::string Backend() const override { return "iphlpapi"; }

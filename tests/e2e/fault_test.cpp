@@ -191,10 +191,10 @@ TEST(Fault, ProcEntriesVanishingBetweenScans) {
   auto source = MakeListenerSource({.proc_root = proc.root(), .use_netlink = false});
   auto first = source->Sample();
   ASSERT_TRUE(first) << first.error().message;
-  EXPECT_EQ(first->size(), size_t(FakeProc::kSockets));
-  ASSERT_EQ(FindPort(*first, 8000)->holders.size(), 1u);
-  EXPECT_EQ(FindPort(*first, 8000)->holders[0].name, "fake-0");
-  EXPECT_EQ(FindPort(*first, 8000)->holders[0].service, "fake.service");
+  EXPECT_EQ((*first)->size(), size_t(FakeProc::kSockets));
+  ASSERT_EQ(FindPort(**first, 8000)->holders.size(), 1u);
+  EXPECT_EQ(FindPort(**first, 8000)->holders[0].name, "fake-0");
+  EXPECT_EQ(FindPort(**first, 8000)->holders[0].service, "fake.service");
 
   // 100 exits, 101 is caught half gone (fd links still there, stat already removed),
   // 102 loses its status file: no error, their sockets stay, unattributed where unreadable.
@@ -203,17 +203,17 @@ TEST(Fault, ProcEntriesVanishingBetweenScans) {
   proc.RemoveFile(102, "status");
   auto second = source->Sample();
   ASSERT_TRUE(second) << second.error().message;
-  EXPECT_EQ(second->size(), size_t(FakeProc::kSockets));
-  EXPECT_TRUE(FindPort(*second, 8000)->holders.empty());
-  EXPECT_TRUE(FindPort(*second, 8001)->holders.empty());
-  ASSERT_EQ(FindPort(*second, 8002)->holders.size(), 1u);
-  EXPECT_EQ(FindPort(*second, 8002)->holders[0].name, "fake-2");
+  EXPECT_EQ((*second)->size(), size_t(FakeProc::kSockets));
+  EXPECT_TRUE(FindPort(**second, 8000)->holders.empty());
+  EXPECT_TRUE(FindPort(**second, 8001)->holders.empty());
+  ASSERT_EQ(FindPort(**second, 8002)->holders.size(), 1u);
+  EXPECT_EQ(FindPort(**second, 8002)->holders[0].name, "fake-2");
 
   // The PID is reused by another process holding the same socket (an fd passed on).
   proc.AddProcess(100, 0);
   auto third = source->Sample();
   ASSERT_TRUE(third) << third.error().message;
-  ASSERT_EQ(FindPort(*third, 8000)->holders.size(), 1u);
+  ASSERT_EQ(FindPort(**third, 8000)->holders.size(), 1u);
 
   // The socket table itself vanishing is an error naming it, not a crash.
   fs::remove(proc.root() + "/net/tcp");
@@ -254,8 +254,8 @@ TEST(Fault, ProcEntriesVanishingDuringScans) {
   for (int n = 0; n < 300; ++n) {
     auto sample = source->Sample();
     ASSERT_TRUE(sample) << sample.error().message;
-    ASSERT_EQ(sample->size(), size_t(FakeProc::kSockets));
-    for (const auto& s : *sample) attributed += !s.holders.empty();
+    ASSERT_EQ((*sample)->size(), size_t(FakeProc::kSockets));
+    for (const auto& s : **sample) attributed += !s.holders.empty();
   }
   RecordProperty("attributed_sockets_seen", attributed);
 }
@@ -269,7 +269,7 @@ TEST(Fault, RealProcessesExitingWhileSampled) {
   for (int n = 0; n < 50; ++n) {
     auto sample = source->Sample();
     ASSERT_TRUE(sample) << sample.error().message;
-    const OwnedSocket* own = FindPort(*sample, mine.port());
+    const OwnedSocket* own = FindPort(**sample, mine.port());
     ASSERT_NE(own, nullptr);
     bool ours = false;
     for (const Process& p : own->holders) ours = ours || p.pid == uint32_t(getpid());

@@ -84,7 +84,7 @@ std::vector<OwnedSocket> SampleUntil(
     auto sample = source.Sample();
     EXPECT_TRUE(sample.ok()) << (sample ? "" : sample.error().message);
     if (!sample) return {};
-    if (done(*sample) || std::chrono::steady_clock::now() >= until) return *sample;
+    if (done(**sample) || std::chrono::steady_clock::now() >= until) return **sample;
     std::this_thread::sleep_for(20ms);
   }
 }

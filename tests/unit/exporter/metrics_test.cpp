@@ -5,7 +5,7 @@
 namespace portwarden {
 namespace {
 
-Snapshot Sample() {
+Snapshot Sample(const std::string& process = "nginx") {
   Snapshot snap;
   snap.timestamp = 1700000000.5;
   snap.listener_backend = "netlink";
@@ -15,18 +15,20 @@ Snapshot Sample() {
   l.port = 80;
   l.sockets = 4;
   l.owner.kind = OwnerKind::kProcess;
-  l.owner.main = {812, 1, "nginx", "/usr/sbin/nginx", "root", "nginx.service"};
+  l.owner.main = {812, 1, process, "/usr/sbin/nginx", "root", "nginx.service"};
   l.owner.holders = {l.owner.main, {813, 812, "nginx", "/usr/sbin/nginx", "www-data", ""}};
-  snap.listeners.listeners.push_back(l);
+  ListenerSet set;
+  set.listeners.push_back(l);
   Listener u;
   u.proto = Proto::kUdp;
   u.family = Family::kIpv6;
   u.address = "::";
   u.port = 5353;
-  snap.listeners.listeners.push_back(u);
-  snap.listeners.tcp = 1;
-  snap.listeners.udp = 1;
-  snap.listeners.unattributed_udp = 1;
+  set.listeners.push_back(u);
+  set.tcp = 1;
+  set.udp = 1;
+  set.unattributed_udp = 1;
+  snap.listeners = std::make_shared<const ListenerSet>(std::move(set));
   snap.collectors.push_back({"listeners", true, 0.25, ""});
   return snap;
 }
@@ -113,8 +115,7 @@ TEST(SnapshotMetrics, BeforeFirstCollectionOnlyBuildInfo) {
 }
 
 TEST(SnapshotMetrics, HostileProcessNameCannotBreakExposition) {
-  Snapshot snap = Sample();
-  snap.listeners.listeners[0].owner.main.name = "evil\"}\nportwarden_up 1 \\";
+  Snapshot snap = Sample("evil\"}\nportwarden_up 1 \\");
   std::string text = RenderMetrics(&snap, {});
   EXPECT_NE(text.find("process=\"evil\\\"}\\nportwarden_up 1 \\\\\""), std::string::npos) << text;
   EXPECT_EQ(text.find("\nportwarden_up 1"), std::string::npos);

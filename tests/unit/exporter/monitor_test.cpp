@@ -19,7 +19,7 @@ Listener Tcp(const char* address, uint16_t port, uint32_t pid, const char* name)
 Snapshot At(double t, std::vector<Listener> listeners) {
   Snapshot s;
   s.timestamp = t;
-  s.listeners.listeners = std::move(listeners);
+  s.listeners = std::make_shared<const ListenerSet>(ListenerSet{std::move(listeners)});
   return s;
 }
 

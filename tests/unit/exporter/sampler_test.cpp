@@ -101,7 +101,7 @@ TEST(DeadlineRunner, DestroyedWhileHungDoesNotWait) {
 class GatedSource : public ListenerSource {
  public:
   explicit GatedSource(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
-  Expected<std::vector<OwnedSocket>> Sample() override {
+  Expected<OwnedSockets> Sample() override {
     gate_->Wait();
     OwnedSocket s;
     s.socket.proto = Proto::kTcp;
@@ -114,7 +114,7 @@ class GatedSource : public ListenerSource {
     p.pid = 100;
     p.name = "apache2";
     s.holders.push_back(p);
-    return std::vector<OwnedSocket>{s};
+    return std::make_shared<const std::vector<OwnedSocket>>(std::vector<OwnedSocket>{s});
   }
   std::string Backend() const override { return "gated"; }
 
@@ -156,7 +156,7 @@ expect:
       EXPECT_NE(s->collectors.at(0).error.find("did not finish within collect.timeout (200 ms)"),
                 std::string::npos)
           << s->collectors.at(0).error;
-      EXPECT_TRUE(s->listeners.listeners.empty());
+      EXPECT_TRUE(s->listeners->listeners.empty());
       EXPECT_EQ(s->listener_backend, "gated");
       EXPECT_TRUE(wrong_owner_active(*s));
     }
@@ -168,7 +168,7 @@ expect:
   gate->Open();
   ASSERT_TRUE(PollUntil([&] {
     auto s = sampler.Latest();
-    return s->collectors.at(0).success && s->listeners.listeners.size() == 1;
+    return s->collectors.at(0).success && s->listeners->listeners.size() == 1;
   }));
   auto s = sampler.Latest();
   EXPECT_TRUE(wrong_owner_active(*s));

@@ -30,7 +30,9 @@ using ::testing::Not;
 class FixedSource : public ListenerSource {
  public:
   std::vector<OwnedSocket> sockets;
-  Expected<std::vector<OwnedSocket>> Sample() override { return sockets; }
+  Expected<OwnedSockets> Sample() override {
+    return std::make_shared<const std::vector<OwnedSocket>>(sockets);
+  }
   std::string Backend() const override { return "iphlpapi"; }
 };
 
@@ -96,7 +98,7 @@ Config SeedConfig() {
 }
 
 const Listener& At(const Snapshot& snap, const std::string& address, uint16_t port) {
-  for (const Listener& l : snap.listeners.listeners) {
+  for (const Listener& l : snap.listeners->listeners) {
     if (l.address == address && l.port == port) return l;
   }
   ADD_FAILURE() << "no listener " << address << ":" << port;
@@ -129,7 +131,7 @@ TEST(HttpSysExporter, SeedScenarioFixed) {
 
   // With HTTP.sys attributed, the "iis" expectation (kind: http.sys) holds.
   policy::Evaluation evaluation =
-      policy::Evaluate(snap.listeners.listeners, nullptr, config.expectations);
+      policy::Evaluate(snap.listeners->listeners, nullptr, config.expectations);
   for (const auto& e : evaluation.expectations) EXPECT_TRUE(e.satisfied) << e.name;
 
   const std::string text = Metrics(snap);
@@ -220,7 +222,7 @@ TEST(HttpSysExporter, FailingNetshLeavesTheRestPublished) {
 
 TEST(HttpSysExporter, FailingListenerCollectorSkipsAttribution) {
   class Broken : public ListenerSource {
-    Expected<std::vector<OwnedSocket>> Sample() override {
+    Expected<OwnedSockets> Sample() override {
       return Error{"GetExtendedTcpTable failed: 0x00000005"};
     }
     std::string Backend() const override { return "iphlpapi"; }

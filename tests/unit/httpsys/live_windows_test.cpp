@@ -101,7 +101,7 @@ std::vector<Listener> WildcardListeners(ListenerSource& source, uint16_t port) {
     EXPECT_TRUE(sample.ok()) << (sample ? "" : sample.error().message);
     std::vector<Listener> found;
     if (sample) {
-      for (Listener& l : BuildListeners(*sample, {}).listeners) {
+      for (Listener& l : BuildListeners(**sample, {}).listeners) {
         if (l.proto == Proto::kTcp && l.port == port && l.address == "0.0.0.0") {
           found.push_back(std::move(l));
         }
@@ -150,7 +150,7 @@ TEST(HttpSysLive, WholeCollectionOnThisPlatform) {
   const Listener* ours = nullptr;
   for (;;) {
     snap = CollectSnapshot(*source, Config{});
-    for (const Listener& l : snap.listeners.listeners) {
+    for (const Listener& l : snap.listeners->listeners) {
       if (l.proto == Proto::kTcp && l.port == url.port() && l.address == "0.0.0.0") ours = &l;
     }
     if (ours != nullptr || std::chrono::steady_clock::now() >= deadline) break;

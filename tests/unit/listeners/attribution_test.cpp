@@ -86,5 +86,27 @@ TEST(BuildListeners, FiltersAndCap) {
   EXPECT_EQ(set.listeners[2].port, 1003);
 }
 
+TEST(ListenerBuilder, RebuildsOnlyForANewSampleOrFilter) {
+  auto sample = std::make_shared<const std::vector<OwnedSocket>>(std::vector<OwnedSocket>{
+      Sock(Proto::kTcp, "127.0.0.1", 80, {Proc(1, 0, "x")}),
+      Sock(Proto::kTcp, "127.0.0.1", 443, {Proc(1, 0, "x")})});
+  ListenerBuilder builder;
+  auto first = builder.Build(sample, {});
+  ASSERT_EQ(first->listeners.size(), 2u);
+  EXPECT_EQ(builder.Build(sample, {}), first) << "the same sample again";
+
+  ListenerFilter only_80;
+  only_80.include = {{80, 80}};
+  auto filtered = builder.Build(sample, only_80);
+  ASSERT_EQ(filtered->listeners.size(), 1u);
+  EXPECT_EQ(filtered->listeners[0].port, 80);
+
+  // An equal sample under a new pointer is built again (the source said it may differ).
+  auto copy = std::make_shared<const std::vector<OwnedSocket>>(*sample);
+  auto rebuilt = builder.Build(copy, only_80);
+  EXPECT_NE(rebuilt, filtered);
+  EXPECT_EQ(rebuilt->listeners, filtered->listeners);
+}
+
 }  // namespace
 }  // namespace portwarden

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 
 namespace portwarden {
 namespace {
@@ -42,7 +43,7 @@ Process Info(uint32_t pid, uint32_t ppid, const char* name) {
 // PIDs holding the socket on `port` in the cache's output.
 std::vector<uint32_t> HoldersOf(const OwnerCache& cache, uint16_t port) {
   std::vector<uint32_t> pids;
-  for (const OwnedSocket& s : cache.Owned()) {
+  for (const OwnedSocket& s : *cache.Owned()) {
     if (s.socket.port != port) continue;
     for (const Process& p : s.holders) pids.push_back(p.pid);
   }
@@ -72,7 +73,7 @@ TEST(OwnerCache, OutputKeepsDumpOrderAndListsEachHolderOnce) {
   cache.Reconcile({Sock(101, 443), Sock(100, 80), Sock(101, 443)});  // reported twice
   cache.ApplyScan(Scan(10, {{100, 3}, {100, 7}}));                   // the same socket at two fds
   FillInfo(cache);
-  auto out = cache.Owned();
+  auto out = *cache.Owned();
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].socket.port, 443);
   EXPECT_EQ(out[1].socket.port, 80);
@@ -80,6 +81,48 @@ TEST(OwnerCache, OutputKeepsDumpOrderAndListsEachHolderOnce) {
   EXPECT_EQ(out[1].holders[0].pid, 10u);
 }
 
+
+TEST(OwnerCache, OutputIsHandedOutAgainUntilSomethingInItChanges) {
+  OwnerCache cache;
+  cache.Reconcile({Sock(100, 80), Sock(101, 443)});
+  cache.ApplyScan(Scan(10, {{100, 3}}));
+  FillInfo(cache);
+  OwnedSockets first = cache.Owned();
+
+  // A new cycle with the same sockets, a re-read finding the same fds, the same info again.
+  cache.Reconcile({Sock(100, 80), Sock(101, 443)});
+  cache.ApplyScan(Scan(10, {{100, 3}}));
+  cache.SetInfo(10, Info(10, 1, "p"));
+  EXPECT_EQ(cache.Owned(), first);
+
+  // Each change of what the output shows gives a new output.
+  struct Change {
+    const char* what;
+    std::function<void(OwnerCache&)> apply;
+    std::function<void(const std::vector<OwnedSocket>&)> check;
+  };
+  const Change changes[] = {
+      {"renamed holder", [](OwnerCache& c) { c.SetInfo(10, Info(10, 1, "renamed")); },
+       [](const auto& out) { EXPECT_EQ(out[0].holders.at(0).name, "renamed"); }},
+      {"new holder", [](OwnerCache& c) { c.ApplyScan(Scan(11, {{101, 4}})); FillInfo(c); },
+       [](const auto& out) { EXPECT_EQ(out[1].holders.at(0).pid, 11u); }},
+      {"holder gone", [](OwnerCache& c) { c.DropProcess(10); },
+       [](const auto& out) { EXPECT_TRUE(out[0].holders.empty()); }},
+      {"socket gone", [](OwnerCache& c) { c.Reconcile({Sock(101, 443)}); },
+       [](const auto& out) { EXPECT_EQ(out.size(), 1u); }},
+      {"same inode, new cookie", [](OwnerCache& c) { c.Reconcile({Sock(101, 443, 9)}); },
+       [](const auto& out) { EXPECT_EQ(out.at(0).socket.cookie, 9u); }},
+  };
+  OwnedSockets last = cache.Owned();
+  for (const Change& change : changes) {
+    change.apply(cache);
+    OwnedSockets now = cache.Owned();
+    EXPECT_NE(now, last) << change.what;
+    change.check(*now);
+    EXPECT_EQ(cache.Owned(), now) << change.what << ": unchanged since";
+    last = now;
+  }
+}
 TEST(OwnerCache, HoldersWithoutInfoAreLeftOutOfTheOutput) {
   OwnerCache cache;
   cache.Reconcile({Sock(100, 80)});

@@ -322,7 +322,7 @@ class OwnerTracking : public ::testing::TestWithParam<bool> {
     if (GetParam() && !source_->EventsUnavailableReason().empty()) {
       skip_ = source_->EventsUnavailableReason();
     }
-    last_ = OurState(*sample, ports_);
+    last_ = OurState(**sample, ports_);
     last_sample_ = std::move(*sample);
     return last_;
   }
@@ -340,7 +340,7 @@ class OwnerTracking : public ::testing::TestWithParam<bool> {
   std::unique_ptr<LinuxListenerSource> source_;
   LinuxSourceStats cold_;
   State last_;
-  std::vector<OwnedSocket> last_sample_;
+  OwnedSockets last_sample_ = std::make_shared<const std::vector<OwnedSocket>>();
   std::string skip_;
 };
 
@@ -435,7 +435,7 @@ TEST_P(OwnerTracking, ReusedPidIsAnotherProcess) {
   state = Cycle();
   ASSERT_TRUE(Holds(state, port, pid)) << Show(state);
   ExpectLikeSs();
-  for (const OwnedSocket& s : last_sample_) {
+  for (const OwnedSocket& s : *last_sample_) {
     if (s.socket.port != port) continue;
     for (const Process& p : s.holders) {
       if (p.pid == static_cast<uint32_t>(pid)) {

@@ -85,7 +85,7 @@ TEST_P(LinuxSourceTest, FindsOwnListenersAndForkedHolder) {
   for (auto [proto, addr, port] : {std::tuple{Proto::kTcp, "::1", tcp6_port},
                                    std::tuple{Proto::kUdp, "127.0.0.1", udp4_port},
                                    std::tuple{Proto::kUdp, "::1", udp6_port}}) {
-    const OwnedSocket* s = Find(*sample, proto, addr, port);
+    const OwnedSocket* s = Find(**sample, proto, addr, port);
     ASSERT_NE(s, nullptr) << addr << ":" << port;
     ASSERT_EQ(s->holders.size(), 1u) << addr << ":" << port;
     EXPECT_EQ(s->holders[0].pid, self);
@@ -93,7 +93,7 @@ TEST_P(LinuxSourceTest, FindsOwnListenersAndForkedHolder) {
     EXPECT_FALSE(s->holders[0].exe.empty());
     EXPECT_FALSE(s->holders[0].user.empty());
   }
-  const OwnedSocket* shared = Find(*sample, Proto::kTcp, "127.0.0.1", shared_port);
+  const OwnedSocket* shared = Find(**sample, Proto::kTcp, "127.0.0.1", shared_port);
   ASSERT_NE(shared, nullptr);
   ASSERT_EQ(shared->holders.size(), 2u);
   bool saw_self = false, saw_child = false;
