@@ -1,7 +1,6 @@
 #include "exporter/monitor.h"
 
 #include <algorithm>
-#include <set>
 
 namespace portwarden {
 namespace {
@@ -94,27 +93,34 @@ std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
     last_change_.erase(oldest);
   }
 
-  // Unless the listeners are those of the last cycle and nothing is counting down.
-  if (!quiet || absent_pending_ > 0) {
-    std::set<std::string> seen;
+  // Presence: a listener not seen for kHoldDownCycles cycles has vanished. A quiet cycle
+  // sees the listeners of the last one, so only entries already absent age.
+  if (!quiet) {
     for (const Listener& l : listeners) {
-      std::string key = ListenerKey(l);
-      seen.insert(key);
-      auto [it, inserted] = presence_.try_emplace(key, Presence{l, 0});
-      it->second.absent = 0;
-      it->second.listener = l;
-      if (inserted && !first_) Record(out, ListenerEvent("listener_appeared", l, snap.timestamp));
+      auto [it, inserted] = presence_.try_emplace(ListenerKey(l), Presence{l, kSeen});
+      if (inserted) {
+        if (!first_) Record(out, ListenerEvent("listener_appeared", l, snap.timestamp));
+        continue;
+      }
+      it->second.absent = kSeen;
+      if (!(it->second.listener == l)) it->second.listener = l;
     }
+  }
+  if (!quiet || absent_pending_ > 0) {
+    absent_pending_ = 0;
     for (auto it = presence_.begin(); it != presence_.end();) {
-      if (!seen.contains(it->first) && ++it->second.absent >= kHoldDownCycles) {
-        Record(out, ListenerEvent("listener_vanished", it->second.listener, snap.timestamp));
+      Presence& p = it->second;
+      if (p.absent == kSeen || (quiet && p.absent == 0)) {
+        p.absent = 0;
+        ++it;
+      } else if (++p.absent >= kHoldDownCycles) {
+        Record(out, ListenerEvent("listener_vanished", p.listener, snap.timestamp));
         it = presence_.erase(it);
       } else {
+        ++absent_pending_;
         ++it;
       }
     }
-    absent_pending_ = static_cast<size_t>(std::count_if(
-        presence_.begin(), presence_.end(), [](const auto& p) { return p.second.absent > 0; }));
   }
 
   if (!quiet) previous_ = snap.listeners;

@@ -35,9 +35,10 @@ class Monitor {
       const Snapshot& snap, const std::vector<policy::Expectation>& expectations);
 
  private:
+  static constexpr int kSeen = -1;  // Presence::absent of a listener seen this cycle
   struct Presence {
     Listener listener;
-    int absent = 0;
+    int absent = 0;  ///< cycles in a row without it
   };
   void Record(std::vector<Event>& out, Event e);
 
