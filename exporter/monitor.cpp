@@ -25,16 +25,16 @@ Event FindingEvent(const char* type, const policy::Finding& f, double time) {
   return e;
 }
 
-Event ListenerEvent(const char* type, const Listener& l, double time) {
+Event ListenerEvent(bool appeared, std::string key, const Monitor::Presence& p, double time) {
   Event e;
   e.time = time;
-  e.type = type;
-  e.key = ListenerKey(l);
-  e.proto = l.proto;
-  e.address = l.address;
-  e.port = l.port;
-  e.owner = policy::DescribeOwner(l.owner);
-  e.detail = std::string(type == std::string("listener_appeared") ? "now listening" : "stopped listening");
+  e.type = appeared ? "listener_appeared" : "listener_vanished";
+  e.key = std::move(key);
+  e.proto = p.proto;
+  e.address = p.address;
+  e.port = p.port;
+  e.owner = p.owner;
+  e.detail = appeared ? "now listening" : "stopped listening";
   return e;
 }
 
@@ -97,13 +97,14 @@ std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
   // sees the listeners of the last one, so only entries already absent age.
   if (!quiet) {
     for (const Listener& l : listeners) {
-      auto [it, inserted] = presence_.try_emplace(ListenerKey(l), Presence{l, kSeen});
-      if (inserted) {
-        if (!first_) Record(out, ListenerEvent("listener_appeared", l, snap.timestamp));
-        continue;
+      auto [it, inserted] = presence_.try_emplace(ListenerKey(l));
+      Presence& p = it->second;
+      p.absent = kSeen;
+      // The description names the main PID, which may change under the same key.
+      if (inserted || p.pid != l.owner.main.pid) {
+        p = {l.proto, l.port, l.address, l.owner.main.pid, policy::DescribeOwner(l.owner), kSeen};
       }
-      it->second.absent = kSeen;
-      if (!(it->second.listener == l)) it->second.listener = l;
+      if (inserted && !first_) Record(out, ListenerEvent(true, it->first, p, snap.timestamp));
     }
   }
   if (!quiet || absent_pending_ > 0) {
@@ -114,7 +115,7 @@ std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
         p.absent = 0;
         ++it;
       } else if (++p.absent >= kHoldDownCycles) {
-        Record(out, ListenerEvent("listener_vanished", p.listener, snap.timestamp));
+        Record(out, ListenerEvent(false, it->first, p, snap.timestamp));
         it = presence_.erase(it);
       } else {
         ++absent_pending_;

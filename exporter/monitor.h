@@ -34,12 +34,19 @@ class Monitor {
   std::pair<PolicyState, std::vector<Event>> Observe(
       const Snapshot& snap, const std::vector<policy::Expectation>& expectations);
 
- private:
-  static constexpr int kSeen = -1;  // Presence::absent of a listener seen this cycle
+ /// What is kept of a listener seen recently, enough for its events (one per listener:
+  /// kept small).
   struct Presence {
-    Listener listener;
-    int absent = 0;  ///< cycles in a row without it
+    Proto proto = Proto::kTcp;
+    uint16_t port = 0;
+    std::string address;
+    uint32_t pid = 0;   ///< main PID that `owner` describes
+    std::string owner;  ///< policy::DescribeOwner
+    int absent = 0;     ///< cycles in a row without it; kSeen: seen this cycle
   };
+  static constexpr int kSeen = -1;
+
+ private:
   void Record(std::vector<Event>& out, Event e);
 
   size_t max_ports_;
