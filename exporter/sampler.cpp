@@ -3,6 +3,7 @@
 #include <map>
 #include <string>
 
+#include "exporter/heap.h"
 #include "exporter/logging.h"
 
 namespace portwarden {
@@ -82,7 +83,7 @@ void Sampler::Loop() {
     auto next = std::chrono::steady_clock::now() + config.collect_interval;
     lock.unlock();
     auto snap = std::make_shared<Snapshot>(collectors_->Collect(config));
-    const std::shared_ptr<const Snapshot> last = Latest();
+    std::shared_ptr<const Snapshot> last = Latest();
     if (snap->collectors.front().success) {  // listeners: what the policy judges
       auto [policy, events] = monitor_.Observe(*snap, config.expectations);
       snap->policy = std::move(policy);
@@ -109,8 +110,14 @@ void Sampler::Loop() {
       }
     }
     if (observer_) observer_(*snap);
+    const bool changed = !last || last->listeners != snap->listeners;
+    last.reset();
     lock.lock();
     latest_ = std::move(snap);
+    lock.unlock();
+    // A new listener set freed the one before it (megabytes with thousands of listeners).
+    if (changed) ReleaseFreeHeap();
+    lock.lock();
     wake_.wait_until(lock, next, [this] { return stopping_; });
   }
 }
