@@ -43,13 +43,15 @@ Event ListenerEvent(bool appeared, std::string key, const Monitor::Presence& p, 
 Monitor::Monitor(size_t max_ports)
     : max_ports_(max_ports),
       tracker_(policy::HoldDown{kHoldDownCycles, std::chrono::seconds(0)}),
-      events_(std::make_shared<std::deque<Event>>()) {}
+      events_(std::make_shared<std::deque<std::shared_ptr<const Event>>>()) {}
 
 void Monitor::Record(std::vector<Event>& out, Event e) {
   // Copy-on-write, once per cycle with events: readers of earlier snapshots keep theirs.
-  if (out.empty()) events_ = std::make_shared<std::deque<Event>>(*events_);
+  if (out.empty()) {
+    events_ = std::make_shared<std::deque<std::shared_ptr<const Event>>>(*events_);
+  }
   out.push_back(e);
-  events_->push_back(std::move(e));
+  events_->push_back(std::make_shared<const Event>(std::move(e)));
   if (events_->size() > kMaxEvents) events_->pop_front();
 }
 

@@ -62,7 +62,7 @@ class Monitor {
   std::map<std::string, Presence> presence_;
   std::map<std::pair<Proto, uint16_t>, uint64_t> owner_changes_;
   std::map<std::pair<Proto, uint16_t>, double> last_change_;
-  std::shared_ptr<std::deque<Event>> events_;
+  std::shared_ptr<std::deque<std::shared_ptr<const Event>>> events_;
 };
 
 }  // namespace portwarden

@@ -169,7 +169,8 @@ nlohmann::json StateJson(const Snapshot& snap) {
 nlohmann::json EventsJson(const Snapshot& snap) {
   nlohmann::json events = nlohmann::json::array();
   if (!snap.policy.events) return events;
-  for (const Event& e : *snap.policy.events) {
+  for (const auto& event : *snap.policy.events) {
+    const Event& e = *event;
     events.push_back({{"time", e.time},
                       {"type", e.type},
                       {"key", e.key},

@@ -45,7 +45,9 @@ struct PolicyState {
   policy::Evaluation evaluation;  ///< this cycle's raw findings and expectation status
   std::map<std::string, policy::TrackedFinding> active;  ///< raised, not yet resolved
   std::map<std::pair<Proto, uint16_t>, uint64_t> owner_changes;  ///< cumulative, bounded
-  std::shared_ptr<const std::deque<Event>> events;  ///< newest last, bounded
+  /// Newest last, bounded. Events are shared between the histories of successive cycles:
+  /// a new history copies pointers, not the events.
+  std::shared_ptr<const std::deque<std::shared_ptr<const Event>>> events;
 };
 
 /// State of the configuration file (portwarden_config_last_reload_*).

@@ -93,7 +93,7 @@ TEST(Monitor, HistoryIsBounded) {
     state = m.Observe(At(i + 1, {Tcp("127.0.0.1", port, 1, "x")}), {}).first;
   }
   EXPECT_EQ(state.events->size(), Monitor::kMaxEvents);
-  EXPECT_EQ(state.events->back().time, 1200);
+  EXPECT_EQ(state.events->back()->time, 1200);
 }
 
 }  // namespace

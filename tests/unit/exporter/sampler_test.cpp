@@ -172,7 +172,7 @@ expect:
   }));
   auto s = sampler.Latest();
   EXPECT_TRUE(wrong_owner_active(*s));
-  for (const Event& e : *s->policy.events) EXPECT_NE(e.type, "finding_resolved");
+  for (const auto& e : *s->policy.events) EXPECT_NE(e->type, "finding_resolved");
   sampler.Stop();
 }
 
