@@ -244,7 +244,7 @@ Owners OurOwners(const std::vector<OwnedSocket>& sample, const std::set<uint16_t
   for (const OwnedSocket& s : sample) {
     if (!ports.contains(s.socket.port)) continue;
     auto& pids = owners[{std::string(ToString(s.socket.proto)), s.socket.address, s.socket.port}];
-    for (const Process& p : s.holders) pids.insert(p.pid);
+    for (const auto& p : s.holders) pids.insert(p->pid);
   }
   return owners;
 }

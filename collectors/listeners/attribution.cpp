@@ -17,21 +17,21 @@ using GroupKey = std::tuple<Proto, Family, std::string, uint16_t, OwnerKind, uin
 
 }  // namespace
 
-size_t MainHolderIndex(const std::vector<Process>& holders) {
+size_t MainHolderIndex(const std::vector<ProcessRef>& holders) {
   std::set<uint32_t> pids;
-  for (const auto& p : holders) pids.insert(p.pid);
+  for (const auto& p : holders) pids.insert(p->pid);
   size_t best = 0;
   bool found = false;
   for (size_t i = 0; i < holders.size(); ++i) {
-    bool root = !pids.contains(holders[i].ppid) || holders[i].ppid == holders[i].pid;
-    if (root && (!found || holders[i].pid < holders[best].pid)) {
+    bool root = !pids.contains(holders[i]->ppid) || holders[i]->ppid == holders[i]->pid;
+    if (root && (!found || holders[i]->pid < holders[best]->pid)) {
       best = i;
       found = true;
     }
   }
   if (!found) {  // a cycle cannot happen in a process tree, but stay total
     for (size_t i = 1; i < holders.size(); ++i) {
-      if (holders[i].pid < holders[best].pid) best = i;
+      if (holders[i]->pid < holders[best]->pid) best = i;
     }
   }
   return best;
@@ -48,10 +48,10 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
     if (!owned.holders.empty()) {
       owner.kind = owned.kind;
       size_t main = MainHolderIndex(owned.holders);
-      owner.main = owned.holders[main];
+      owner.main = *owned.holders[main];
       owner.holders.push_back(owner.main);
       for (size_t i = 0; i < owned.holders.size(); ++i) {
-        if (i != main) owner.holders.push_back(owned.holders[i]);
+        if (i != main) owner.holders.push_back(*owned.holders[i]);
       }
     }
     GroupKey key{s.proto, s.family, s.address, s.port, owner.kind, owner.main.pid};

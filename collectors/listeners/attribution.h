@@ -9,10 +9,13 @@
 
 namespace portwarden {
 
+/// A process as read once and shared by every socket it holds.
+using ProcessRef = std::shared_ptr<const Process>;
+
 /// A socket with every process holding it (empty: owner unreadable or gone).
 struct OwnedSocket {
   SocketEntry socket;
-  std::vector<Process> holders;
+  std::vector<ProcessRef> holders;  ///< never null
   OwnerKind kind = OwnerKind::kProcess;  ///< used when holders is not empty
 };
 
@@ -47,7 +50,7 @@ struct ListenerSet {
 
 /// Picks the main holder: the one whose parent is not itself a holder (nginx master, not
 /// its workers); the lowest PID among several such. Returns its index in holders.
-size_t MainHolderIndex(const std::vector<Process>& holders);
+size_t MainHolderIndex(const std::vector<ProcessRef>& holders);
 
 /// Groups sockets sharing proto, address, port and owner into one listener each (an
 /// SO_REUSEPORT group becomes one listener with a socket count), applies the port filters

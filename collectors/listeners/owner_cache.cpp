@@ -246,8 +246,8 @@ void OwnerCache::SetInfo(uint32_t pid, std::optional<Process> info) {
   }
   auto it = procs_.find(pid);
   if (it == procs_.end()) return;
-  if (it->second.info != info) {
-    it->second.info = std::move(info);
+  if (!it->second.info || *it->second.info != *info) {
+    it->second.info = std::make_shared<const Process>(std::move(*info));
     it->second.info_serial = ++info_serials_;
   }
   it->second.info_stale = false;
@@ -375,7 +375,7 @@ OwnedSockets OwnerCache::Owned() const {
     at += 3;
     owned.holders.reserve(count);
     for (uint64_t i = 0; i < count; ++i, at += 2) {
-      owned.holders.push_back(*procs_.at(static_cast<uint32_t>(from[at])).info);
+      owned.holders.push_back(procs_.at(static_cast<uint32_t>(from[at])).info);
     }
     out->push_back(std::move(owned));
   }

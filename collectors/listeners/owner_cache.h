@@ -65,7 +65,7 @@ struct ProcessRecord {
   uint32_t fd_count = 0;
   std::vector<SocketFd> sockets;  ///< every socket fd at the last read, sorted by inode
   std::vector<Holding> held;      ///< its entries in the listening-socket index
-  std::optional<Process> info;    ///< name, user, service; read for holders only
+  ProcessRef info;                ///< name, user, service; read for holders only (or null)
   uint64_t info_serial = 0;       ///< unique per distinct info stored (0: none yet)
   bool info_stale = true;         ///< info must be re-read (exec, rename, new holder...)
   double born_s = 0;              ///< when first seen as a new process (0: at the cold scan)

@@ -92,7 +92,7 @@ class WindowsListenerSource : public ListenerSource {
           p.user = ProcessUser(e.pid);
         }
         if (auto s = services.find(e.pid); s != services.end()) p.service = s->second;
-        owned.holders.push_back(std::move(p));
+        owned.holders.push_back(std::make_shared<const Process>(std::move(p)));
       }
       owned.socket = std::move(e);
       out.push_back(std::move(owned));

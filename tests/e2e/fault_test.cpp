@@ -193,8 +193,8 @@ TEST(Fault, ProcEntriesVanishingBetweenScans) {
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_EQ((*first)->size(), size_t(FakeProc::kSockets));
   ASSERT_EQ(FindPort(**first, 8000)->holders.size(), 1u);
-  EXPECT_EQ(FindPort(**first, 8000)->holders[0].name, "fake-0");
-  EXPECT_EQ(FindPort(**first, 8000)->holders[0].service, "fake.service");
+  EXPECT_EQ(FindPort(**first, 8000)->holders[0]->name, "fake-0");
+  EXPECT_EQ(FindPort(**first, 8000)->holders[0]->service, "fake.service");
 
   // 100 exits, 101 is caught half gone (fd links still there, stat already removed),
   // 102 loses its status file: no error, their sockets stay, unattributed where unreadable.
@@ -207,7 +207,7 @@ TEST(Fault, ProcEntriesVanishingBetweenScans) {
   EXPECT_TRUE(FindPort(**second, 8000)->holders.empty());
   EXPECT_TRUE(FindPort(**second, 8001)->holders.empty());
   ASSERT_EQ(FindPort(**second, 8002)->holders.size(), 1u);
-  EXPECT_EQ(FindPort(**second, 8002)->holders[0].name, "fake-2");
+  EXPECT_EQ(FindPort(**second, 8002)->holders[0]->name, "fake-2");
 
   // The PID is reused by another process holding the same socket (an fd passed on).
   proc.AddProcess(100, 0);
@@ -272,7 +272,7 @@ TEST(Fault, RealProcessesExitingWhileSampled) {
     const OwnedSocket* own = FindPort(**sample, mine.port());
     ASSERT_NE(own, nullptr);
     bool ours = false;
-    for (const Process& p : own->holders) ours = ours || p.pid == uint32_t(getpid());
+    for (const auto& p : own->holders) ours = ours || p->pid == uint32_t(getpid());
     EXPECT_TRUE(ours) << "sample " << n;
   }
 }

@@ -113,7 +113,7 @@ class GatedSource : public ListenerSource {
     Process p;
     p.pid = 100;
     p.name = "apache2";
-    s.holders.push_back(p);
+    s.holders.push_back(std::make_shared<const Process>(p));
     return std::make_shared<const std::vector<OwnedSocket>>(std::vector<OwnedSocket>{s});
   }
   std::string Backend() const override { return "gated"; }

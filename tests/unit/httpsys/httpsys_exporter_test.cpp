@@ -48,7 +48,7 @@ OwnedSocket Socket(std::string address, uint16_t port, uint32_t pid, std::string
   Process holder;
   holder.pid = pid;
   holder.name = std::move(name);
-  s.holders.push_back(std::move(holder));
+  s.holders.push_back(std::make_shared<const Process>(std::move(holder)));
   return s;
 }
 

@@ -5,15 +5,15 @@
 namespace portwarden {
 namespace {
 
-Process Proc(uint32_t pid, uint32_t ppid, const char* name) {
+ProcessRef Proc(uint32_t pid, uint32_t ppid, const char* name) {
   Process p;
   p.pid = pid;
   p.ppid = ppid;
   p.name = name;
-  return p;
+  return std::make_shared<const Process>(p);
 }
 
-OwnedSocket Sock(Proto proto, const char* addr, uint16_t port, std::vector<Process> holders) {
+OwnedSocket Sock(Proto proto, const char* addr, uint16_t port, std::vector<ProcessRef> holders) {
   OwnedSocket s;
   s.socket.proto = proto;
   s.socket.address = addr;
@@ -23,15 +23,15 @@ OwnedSocket Sock(Proto proto, const char* addr, uint16_t port, std::vector<Proce
 }
 
 TEST(MainHolderIndex, ParentThatIsNotAHolderWins) {
-  std::vector<Process> h = {Proc(101, 100, "nginx"), Proc(100, 1, "nginx"), Proc(102, 100, "nginx")};
+  std::vector<ProcessRef> h = {Proc(101, 100, "nginx"), Proc(100, 1, "nginx"), Proc(102, 100, "nginx")};
   EXPECT_EQ(MainHolderIndex(h), 1u);
   // Two unrelated holders: the lower PID.
-  std::vector<Process> u = {Proc(300, 1, "b"), Proc(200, 1, "a")};
+  std::vector<ProcessRef> u = {Proc(300, 1, "b"), Proc(200, 1, "a")};
   EXPECT_EQ(MainHolderIndex(u), 1u);
 }
 
 TEST(BuildListeners, ReuseportGroupIsOneListener) {
-  Process master = Proc(100, 1, "nginx");
+  ProcessRef master = Proc(100, 1, "nginx");
   std::vector<OwnedSocket> socks = {
       Sock(Proto::kTcp, "0.0.0.0", 80, {master, Proc(101, 100, "nginx")}),
       Sock(Proto::kTcp, "0.0.0.0", 80, {master, Proc(102, 100, "nginx")}),

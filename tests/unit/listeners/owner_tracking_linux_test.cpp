@@ -234,7 +234,7 @@ State OurState(const std::vector<OwnedSocket>& sample, const std::set<uint16_t>&
   for (const OwnedSocket& s : sample) {
     if (!ports.contains(s.socket.port)) continue;
     auto& holders = state[{std::string(ToString(s.socket.proto)), s.socket.address, s.socket.port}];
-    for (const Process& p : s.holders) holders[p.pid] = p.name;
+    for (const auto& p : s.holders) holders[p->pid] = p->name;
   }
   return state;
 }
@@ -437,9 +437,9 @@ TEST_P(OwnerTracking, ReusedPidIsAnotherProcess) {
   ExpectLikeSs();
   for (const OwnedSocket& s : *last_sample_) {
     if (s.socket.port != port) continue;
-    for (const Process& p : s.holders) {
-      if (p.pid == static_cast<uint32_t>(pid)) {
-        EXPECT_EQ(p.user, UserOf(65534));
+    for (const auto& p : s.holders) {
+      if (p->pid == static_cast<uint32_t>(pid)) {
+        EXPECT_EQ(p->user, UserOf(65534));
       }
     }
   }

@@ -88,18 +88,18 @@ TEST_P(LinuxSourceTest, FindsOwnListenersAndForkedHolder) {
     const OwnedSocket* s = Find(**sample, proto, addr, port);
     ASSERT_NE(s, nullptr) << addr << ":" << port;
     ASSERT_EQ(s->holders.size(), 1u) << addr << ":" << port;
-    EXPECT_EQ(s->holders[0].pid, self);
-    EXPECT_EQ(s->holders[0].name, "listeners_linux");  // comm is cut at 15 chars
-    EXPECT_FALSE(s->holders[0].exe.empty());
-    EXPECT_FALSE(s->holders[0].user.empty());
+    EXPECT_EQ(s->holders[0]->pid, self);
+    EXPECT_EQ(s->holders[0]->name, "listeners_linux");  // comm is cut at 15 chars
+    EXPECT_FALSE(s->holders[0]->exe.empty());
+    EXPECT_FALSE(s->holders[0]->user.empty());
   }
   const OwnedSocket* shared = Find(**sample, Proto::kTcp, "127.0.0.1", shared_port);
   ASSERT_NE(shared, nullptr);
   ASSERT_EQ(shared->holders.size(), 2u);
   bool saw_self = false, saw_child = false;
   for (const auto& h : shared->holders) {
-    saw_self |= h.pid == self;
-    saw_child |= h.pid == static_cast<uint32_t>(child) && h.name == "pw-holder" && h.ppid == self;
+    saw_self |= h->pid == self;
+    saw_child |= h->pid == static_cast<uint32_t>(child) && h->name == "pw-holder" && h->ppid == self;
   }
   EXPECT_TRUE(saw_self);
   EXPECT_TRUE(saw_child);
