@@ -396,10 +396,12 @@ ModeResult MeasureCycles(Fixture& fixture, const Args& args, bool events) {
 
 struct Http {
   int status = 0;
-  std::string body;
+  std::string body;   // as sent: compressed when gzip
+  bool gzip = false;  // Content-Encoding: gzip
 };
 
-Http Get(int port, const std::string& path) {
+// `headers`: more request header lines, each ending in \r\n.
+Http Get(int port, const std::string& path, const std::string& headers = "") {
   Http r;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
@@ -412,7 +414,7 @@ Http Get(int port, const std::string& path) {
     close(fd);
     return r;
   }
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n" + headers + "\r\n";
   (void)!write(fd, req.data(), req.size());
   std::string raw;
   char buf[65536];
@@ -421,6 +423,7 @@ Http Get(int port, const std::string& path) {
   size_t split = raw.find("\r\n\r\n");
   if (split == std::string::npos || std::sscanf(raw.c_str(), "HTTP/%*s %d", &r.status) != 1)
     return r;
+  r.gzip = raw.substr(0, split + 2).find("\r\nContent-Encoding: gzip\r\n") != std::string::npos;
   r.body = raw.substr(split + 4);
   return r;
 }
@@ -503,6 +506,7 @@ struct DaemonResult {
   bool ran = false;
 };
 
+// Scrapes as Prometheus does (asking for gzip); `*body` is the size on the wire.
 std::vector<double> ScrapeBurst(int port, int scrapers, int requests, size_t* body) {
   std::vector<std::vector<double>> lat(static_cast<size_t>(scrapers));
   std::vector<std::thread> threads;
@@ -510,9 +514,12 @@ std::vector<double> ScrapeBurst(int port, int scrapers, int requests, size_t* bo
     threads.emplace_back([&, t] {
       for (int i = 0; i < requests; ++i) {
         auto start = Clock::now();
-        Http r = Get(port, "/metrics");
+        Http r = Get(port, "/metrics", "Accept-Encoding: gzip\r\n");
         lat[size_t(t)].push_back(Ms(Clock::now() - start));
-        if (t == 0 && i == 0) *body = r.body.size();
+        if (t == 0 && i == 0) {
+          *body = r.body.size();
+          if (!r.gzip) Note("scrape: /metrics was not gzip-encoded");
+        }
       }
     });
   }

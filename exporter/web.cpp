@@ -1,8 +1,13 @@
 #include "exporter/web.h"
 
 #include <civetweb.h>
+#include <zlib.h>
 
+#include <algorithm>
+#include <cctype>
+#include <climits>
 #include <cstring>
+#include <optional>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -41,6 +46,87 @@ const char* const kCivetOptions[] = {
     "enable_directory_listing", "no",
 };
 
+// zlib level for /metrics. Measured on a 1,973,799-byte /metrics of the large benchmark
+// fixture (5000 listeners), best of 7, 2-core EPYC VM: level 1 149,081 bytes (7.6%) in
+// 4.8 ms; 3: 142,724 (7.2%) 5.5 ms; 6 (zlib's default): 116,390 (5.9%) 15.8 ms; 9: 106,442
+// (5.4%) 72 ms. Level 1 already cuts the bytes 13-fold; the higher levels save a few more
+// kilobytes for 3-15 times the CPU, paid by the first gzip scrape of every snapshot.
+constexpr int kGzipLevel = Z_BEST_SPEED;
+
+constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+
+std::string_view Trim(std::string_view s) {
+  const size_t begin = s.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
+}
+
+// The text before the next `sep` (all of it if none), taken off `rest` with the separator.
+std::string_view Pop(std::string_view& rest, char sep) {
+  const size_t at = rest.find(sep);
+  const std::string_view item = rest.substr(0, at);
+  rest = at == std::string_view::npos ? std::string_view() : rest.substr(at + 1);
+  return item;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// An RFC 9110 qvalue ("0", "0.5", "1.000") in thousandths; nullopt if malformed.
+std::optional<int> ParseWeight(std::string_view q) {
+  if (q.empty() || (q[0] != '0' && q[0] != '1')) return std::nullopt;
+  int thousandths = q[0] == '1' ? 1000 : 0;
+  if (q.size() == 1) return thousandths;
+  if (q[1] != '.' || q.size() > 5) return std::nullopt;
+  int scale = 100;
+  for (char c : q.substr(2)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    thousandths += (c - '0') * scale;
+    scale /= 10;
+  }
+  if (thousandths > 1000) return std::nullopt;
+  return thousandths;
+}
+
+// Appends `input` deflated by `z` and flushed with `flush` (Z_SYNC_FLUSH or Z_FINISH) to
+// `out`; false on a zlib error or an input too large for one call.
+bool Deflate(z_stream& z, std::string_view input, int flush, std::string& out) {
+  if (input.size() > UINT_MAX) return false;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+  z.avail_in = static_cast<uInt>(input.size());
+  size_t used = out.size();
+  out.resize(used + input.size() / 8 + 64);  // the metrics text compresses about 13-fold
+  for (;;) {
+    z.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+    z.avail_out = static_cast<uInt>(out.size() - used);
+    const int rc = deflate(&z, flush);
+    used = out.size() - z.avail_out;
+    if (rc == Z_STREAM_END) break;                      // Z_FINISH: all written
+    if (rc != Z_OK && rc != Z_BUF_ERROR) return false;
+    if (flush != Z_FINISH && z.avail_out > 0) break;    // a flush: all written
+    out.resize(out.size() * 2);                         // full: go on with more room
+  }
+  out.resize(used);
+  return true;
+}
+
+// Every Accept-Encoding line of the request, joined by commas (mg_get_header gives only the
+// first; a list split over several lines means the same as one line).
+std::string AcceptEncoding(const mg_request_info& req) {
+  std::string joined;
+  for (int i = 0; i < req.num_headers; ++i) {
+    if (EqualsIgnoreCase(req.http_headers[i].name, "Accept-Encoding")) {
+      if (!joined.empty()) joined += ',';
+      joined += req.http_headers[i].value;
+    }
+  }
+  return joined;
+}
+
 #ifndef _WIN32
 std::string OpenSslError() {
   unsigned long code = ERR_get_error();
@@ -63,6 +149,69 @@ int OpenSslVersion(TlsVersion version) {
 #endif
 
 }  // namespace
+
+bool AcceptsGzip(std::string_view accept_encoding) {
+  std::optional<int> gzip, any;  // weights in thousandths
+  while (!accept_encoding.empty()) {
+    std::string_view params = Pop(accept_encoding, ',');  // "gzip;q=0.5"
+    const std::string_view coding = Trim(Pop(params, ';'));
+    if (coding.empty()) continue;
+    std::optional<int> weight = 1000;
+    while (!params.empty()) {
+      std::string_view value = Pop(params, ';');
+      if (EqualsIgnoreCase(Trim(Pop(value, '=')), "q")) weight = ParseWeight(Trim(value));
+    }
+    const int w = weight.value_or(0);
+    if (EqualsIgnoreCase(coding, "gzip") || EqualsIgnoreCase(coding, "x-gzip")) {
+      gzip = std::max(gzip.value_or(0), w);
+    } else if (coding == "*") {
+      any = std::max(any.value_or(0), w);
+    }
+  }
+  return gzip.value_or(any.value_or(0)) > 0;
+}
+
+GzipStart GzipBegin(std::string_view text) {
+  GzipStart start;
+  z_stream z{};
+  // windowBits 15 + 16: zlib writes the gzip header and keeps the CRC-32 in z.adler.
+  if (deflateInit2(&z, kGzipLevel, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return start;
+  }
+  if (Deflate(z, text, Z_SYNC_FLUSH, start.bytes)) {
+    start.crc = static_cast<uint32_t>(z.adler);
+    start.length = static_cast<uint32_t>(text.size());
+  } else {
+    start.bytes.clear();
+  }
+  deflateEnd(&z);  // unfinished: GzipEnd writes the final block and the trailer
+  return start;
+}
+
+std::string GzipEnd(const GzipStart& start, std::string_view more) {
+  std::string out;
+  z_stream z{};
+  // windowBits -15: raw deflate blocks, which may follow the start's sync flush.
+  if (deflateInit2(&z, kGzipLevel, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) return out;
+  const bool ok = Deflate(z, more, Z_FINISH, out);
+  deflateEnd(&z);
+  if (!ok) return {};
+  uint32_t crc = start.crc;
+  if (!more.empty()) {  // crc32() of a null buffer returns 0, not the CRC it was given
+    const auto* data = reinterpret_cast<const Bytef*>(more.data());
+    crc = static_cast<uint32_t>(crc32(crc, data, static_cast<uInt>(more.size())));
+  }
+  const uint32_t length = start.length + static_cast<uint32_t>(more.size());
+  for (uint32_t word : {crc, length}) {  // little-endian, RFC 1952 section 2.3
+    for (int shift = 0; shift < 32; shift += 8) out += static_cast<char>((word >> shift) & 0xff);
+  }
+  return out;
+}
+
+const GzipStart& RenderedBody::Gzip() const {
+  std::call_once(gzip_once_, [this] { gzip_ = GzipBegin(text_); });
+  return gzip_;
+}
 
 Expected<std::string> CivetListenPorts(const std::string& listen_address) {
   size_t colon = listen_address.rfind(':');
@@ -191,7 +340,7 @@ int WebServer::InitTls(void* ssl_ctx, void* self) {
 }
 #endif
 
-std::shared_ptr<const std::string> WebServer::Cached(
+std::shared_ptr<const RenderedBody> WebServer::Cached(
     RenderCache& cache, const std::shared_ptr<const Snapshot>& snap, const ReloadStatus& reload,
     const std::function<std::string()>& render) {
   // Rendering under the lock: concurrent requests for a new snapshot wait for one render
@@ -199,7 +348,7 @@ std::shared_ptr<const std::string> WebServer::Cached(
   std::lock_guard lock(cache.mu);
   if (!cache.body || cache.snapshot != snap || cache.reload.successful != reload.successful ||
       cache.reload.success_timestamp != reload.success_timestamp) {
-    cache.body = std::make_shared<const std::string>(render());
+    cache.body = std::make_shared<const RenderedBody>(render());
     cache.snapshot = snap;
     cache.reload = reload;
 #ifdef __GLIBC__
@@ -292,8 +441,24 @@ int WebServer::Handle(mg_connection* conn) {
       live.insert(live.end(), std::make_move_iterator(more.begin()),
                   std::make_move_iterator(more.end()));
     }
-    Send(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", *body, head, "",
-         RenderText(live));
+    const std::string live_text = RenderText(live);
+    // Vary on every answer: a cache in between must not hand gzip to a client that did not
+    // ask for it, nor plain text to one that did.
+    if (AcceptsGzip(AcceptEncoding(*req))) {
+      // One gzip member in two writes: the snapshot's text, deflated once per snapshot by
+      // the first gzip request, then the live families (a few hundred bytes, deflated per
+      // request) with the trailer.
+      const GzipStart& start = body->Gzip();
+      const std::string end = start.bytes.empty() ? "" : GzipEnd(start, live_text);
+      if (!end.empty()) {
+        Send(conn, 200, "OK", kMetricsContentType, start.bytes, head,
+             "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n", end);
+        return 200;
+      }
+      // zlib failed (out of memory): plain text, which every client takes.
+    }
+    Send(conn, 200, "OK", kMetricsContentType, body->text(), head, "Vary: Accept-Encoding\r\n",
+         live_text);
     return 200;
   }
   if (uri == "/-/healthy") {
@@ -322,7 +487,7 @@ int WebServer::Handle(mg_connection* conn) {
       // replace: host-derived strings (process names) may hold invalid UTF-8.
       return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     });
-    Send(conn, 200, "OK", "application/json", *body, head);
+    Send(conn, 200, "OK", "application/json", body->text(), head);
     return 200;
   }
   if (uri == "/") {

@@ -3,6 +3,7 @@
 #include <prometheus/collectable.h>
 #include <spdlog/logger.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,45 @@ struct mg_context;
 struct mg_connection;
 
 namespace portwarden {
+
+/// Whether an Accept-Encoding value (several header lines joined by commas) accepts gzip
+/// (RFC 9110 12.5.3): the weight of its "gzip" (or "x-gzip") element, or without one that of
+/// "*", is above 0; an element without "q=" weighs 1. Codings and "q" are case-insensitive;
+/// a malformed weight refuses. Preferences among the accepted codings are not weighed: gzip
+/// is sent to any client that takes it, as the Go client library and node_exporter do.
+bool AcceptsGzip(std::string_view accept_encoding);
+
+/// The start of a gzip member (RFC 1952): the gzip header and a text deflated up to a byte
+/// boundary (a sync flush) but not finished, so that GzipEnd can go on with more text in the
+/// same member. One member rather than two concatenated ones: Go's reader (Prometheus'
+/// scraper) takes several members, but curl 7.88 stops after the first with an error.
+struct GzipStart {
+  std::string bytes;    ///< empty if zlib failed (out of memory)
+  uint32_t crc = 0;     ///< CRC-32 of the text
+  uint32_t length = 0;  ///< of the text, modulo 2^32 as the trailer has it
+};
+GzipStart GzipBegin(std::string_view text);
+
+/// The rest of the member `start` began: `more` deflated up to the final block, then the
+/// trailer (CRC-32 and length of both texts). start.bytes followed by this is gzip of the
+/// start's text followed by `more`. Empty if zlib failed (out of memory).
+std::string GzipEnd(const GzipStart& start, std::string_view more);
+
+/// A response body rendered once, with the start of its gzip form made on first demand (a
+/// body only plain clients ask for is never compressed). Thread-safe.
+class RenderedBody {
+ public:
+  explicit RenderedBody(std::string text) : text_(std::move(text)) {}
+  const std::string& text() const { return text_; }
+  /// GzipBegin(text()), compressed once by the first caller: concurrent callers wait for it,
+  /// later ones share it.
+  const GzipStart& Gzip() const;
+
+ private:
+  const std::string text_;
+  mutable std::once_flag gzip_once_;
+  mutable GzipStart gzip_;  // written once, under gzip_once_
+};
 
 /// Options of the HTTP server.
 struct WebOptions {
@@ -59,13 +99,13 @@ class WebServer {
     std::mutex mu;
     std::shared_ptr<const Snapshot> snapshot;  // guarded by mu; what body was rendered from
     ReloadStatus reload;                       // guarded by mu
-    std::shared_ptr<const std::string> body;   // guarded by mu
+    std::shared_ptr<const RenderedBody> body;  // guarded by mu
   };
   /// The cached body for `snap` and `reload`, rendered by `render` if they changed.
-  static std::shared_ptr<const std::string> Cached(RenderCache& cache,
-                                                   const std::shared_ptr<const Snapshot>& snap,
-                                                   const ReloadStatus& reload,
-                                                   const std::function<std::string()>& render);
+  static std::shared_ptr<const RenderedBody> Cached(RenderCache& cache,
+                                                    const std::shared_ptr<const Snapshot>& snap,
+                                                    const ReloadStatus& reload,
+                                                    const std::function<std::string()>& render);
 
   static int Dispatch(mg_connection* conn, void* self);
   int Handle(mg_connection* conn);

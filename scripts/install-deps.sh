@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   g++ make cmake pkgconf ca-certificates git
   prometheus-cpp-dev libcivetweb-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libssl-dev openssl
+  libgtest-dev libgmock-dev libssl-dev openssl zlib1g-dev
   # tests: promtool and the real servers, ss to cross-check owners, curl for humans
   prometheus prometheus-alertmanager iproute2 procps curl
 )

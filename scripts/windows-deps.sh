@@ -8,7 +8,8 @@
 # What it does, each step skipped when already done:
 #  1. apt-get installs the cross compiler, wine64, cmake, dpkg-dev and the Debian packages
 #     whose headers or sources are reused (googletest, libspdlog-dev, libfmt-dev,
-#     nlohmann-json3-dev).
+#     nlohmann-json3-dev), and Debian's MinGW zlib (libz-mingw-w64-dev: a static libz.a in
+#     the MinGW sysroot /usr/x86_64-w64-mingw32, used from there, not copied).
 #  2. Adds a deb-src entry for the Debian archive this machine already uses, if none exists.
 #  3. Builds Debian's own bookworm sources of prometheus-cpp (core only), civetweb and
 #     yaml-cpp, and googletest from /usr/src/googletest, as static MinGW libraries.
@@ -31,7 +32,8 @@ readonly here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly toolchain=$(cd "$here/../cmake/toolchains" && pwd)/mingw-w64-x86_64.cmake
 readonly src_packages=(prometheus-cpp civetweb yaml-cpp)
 readonly apt_packages=(g++-mingw-w64-x86-64-posix wine64 dpkg-dev cmake make xz-utils
-                       googletest libspdlog-dev libfmt-dev nlohmann-json3-dev)
+                       googletest libspdlog-dev libfmt-dev nlohmann-json3-dev
+                       libz-mingw-w64-dev)
 readonly deb_src_file=/etc/apt/sources.list.d/portwarden-deb-src
 
 log() { printf '[windows-deps] %s\n' "$*" >&2; }
@@ -164,7 +166,7 @@ for pkg in "${src_packages[@]}"; do
 done
 key_input=$(
   for pkg in "${src_packages[@]}"; do echo "source $pkg ${version[$pkg]}"; done
-  for pkg in googletest libspdlog-dev libfmt-dev nlohmann-json3-dev \
+  for pkg in googletest libspdlog-dev libfmt-dev nlohmann-json3-dev libz-mingw-w64-dev \
              g++-mingw-w64-x86-64-posix mingw-w64-x86-64-dev binutils-mingw-w64-x86-64 cmake; do
     echo "deb $pkg $(deb_version "$pkg")"
   done
@@ -250,8 +252,8 @@ cmake_build() {
 
 # --- 5. builds ---------------------------------------------------------------------------
 stage "prometheus-cpp ${version[prometheus-cpp]} (core)"
-# Only core: the exporter serves /metrics through its own civetweb server, and pull/push
-# would drag in curl and zlib, which Debian does not ship for MinGW.
+# Only core: the exporter serves /metrics through its own civetweb server (gzip included),
+# and pull/push would drag in curl, which Debian does not ship for MinGW.
 cmake_build prometheus-cpp "$(src_dir prometheus-cpp)" \
   -DENABLE_PULL=OFF -DENABLE_PUSH=OFF -DENABLE_COMPRESSION=OFF -DENABLE_TESTING=OFF \
   -DUSE_THIRDPARTY_LIBRARIES=OFF -DGENERATE_PKGCONFIG=OFF

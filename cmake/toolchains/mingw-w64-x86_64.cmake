@@ -21,8 +21,9 @@ set(CMAKE_AR ${_pw_triple}-ar CACHE FILEPATH "MinGW archiver")
 set(CMAKE_RANLIB ${_pw_triple}-ranlib CACHE FILEPATH "MinGW ranlib")
 
 # The dependency prefix built by scripts/windows-deps.sh (static prometheus-cpp, civetweb,
-# yaml-cpp, googletest; spdlog, fmt and nlohmann-json headers). The environment variable is
-# read again here because try_compile() re-runs this file without the cache.
+# yaml-cpp, googletest; spdlog, fmt and nlohmann-json headers; zlib is in the sysroot). The
+# environment variable is read again here because try_compile() re-runs this file without
+# the cache.
 if(NOT DEFINED PORTWARDEN_WIN_PREFIX AND DEFINED ENV{PORTWARDEN_WIN_PREFIX})
   set(PORTWARDEN_WIN_PREFIX "$ENV{PORTWARDEN_WIN_PREFIX}")
 endif()
@@ -49,6 +50,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 if(NOT DEFINED WINSOCK_ROOT)
   set(WINSOCK_ROOT /usr/${_pw_triple})
 endif()
+
+# zlib comes from Debian's libz-mingw-w64-dev in the MinGW sysroot, which has both libz.a and
+# the import library libz.dll.a of zlib1.dll; FindZLIB would take the latter by default.
+set(ZLIB_USE_STATIC_LIBS ON)
 
 # Static C/C++ runtime and winpthreads: no libgcc_s_seh-1.dll, libstdc++-6.dll or
 # libwinpthread-1.dll to ship or to find on a server's PATH.

@@ -73,6 +73,30 @@ TEST(Daemon, CustomTelemetryPathAndJsonLogs) {
   EXPECT_EQ(d.child().Wait(), 0);
 }
 
+// Asked for gzip, as Prometheus asks on every scrape: curl decodes the answer (one gzip
+// member, whose end is deflated per request) into an exposition promtool accepts, the
+// notifier's families at its end included.
+TEST(Daemon, GzipScrapeDecodesWithCurlAndPassesPromtool) {
+  DaemonProcess d;
+  ASSERT_NE(d.port(), 0) << d.child().Stderr();
+  ASSERT_TRUE(PollUntil([&] { return d.Get("/-/ready").status == 200; }));
+  auto curl = RunCommand("curl -sS --compressed -D - http://127.0.0.1:" +
+                         std::to_string(d.port()) + "/metrics");
+  ASSERT_EQ(curl.status, 0) << curl.output;
+  const size_t split = curl.output.find("\r\n\r\n");
+  ASSERT_NE(split, std::string::npos) << curl.output;
+  const std::string headers = curl.output.substr(0, split + 2);
+  const std::string body = curl.output.substr(split + 4);
+  EXPECT_NE(headers.find("\r\nContent-Encoding: gzip\r\n"), std::string::npos) << headers;
+  EXPECT_NE(headers.find("\r\nVary: Accept-Encoding\r\n"), std::string::npos) << headers;
+  EXPECT_NE(body.find("\nportwarden_listener_info{"), std::string::npos) << body;
+  EXPECT_NE(body.find("\nportwarden_notifications_dropped_total 0\n"), std::string::npos) << body;
+  auto promtool = RunCommand("promtool check metrics", body);
+  EXPECT_EQ(promtool.status, 0) << promtool.output;
+  d.child().Signal(SIGTERM);
+  EXPECT_EQ(d.child().Wait(std::chrono::seconds(60)), 0);
+}
+
 TEST(Daemon, UsageErrorsExit2) {
   for (std::string flag : {"--bogus", "--collect.interval=fast", "--log.level=loud"}) {
     Child c({PortwardenBinary(), flag});

@@ -1,0 +1,263 @@
+// gzip on the telemetry path: the Accept-Encoding parser, a gzip member made of two parts,
+// the once-per-body compression, and the responses of a WebServer on 127.0.0.1:0, read back
+// with CivetWeb's client (so the test runs under Wine too) and zlib's inflate.
+#include <civetweb.h>
+#include <gtest/gtest.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+#include <zlib.h>
+
+#include <cctype>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "exporter/collect.h"
+#include "exporter/logging.h"
+#include "exporter/sampler.h"
+#include "exporter/web.h"
+
+namespace portwarden {
+namespace {
+
+TEST(AcceptsGzip, ParsesTheHeaderAsRfc9110Says) {
+  const struct {
+    const char* header;
+    bool gzip;
+  } cases[] = {
+      {"", false},
+      {"gzip", true},
+      {"GZIP", true},
+      {"x-gzip", true},
+      {"gzip;q=0", false},
+      {"gzip; q=0.000", false},
+      {"gzip;Q=0", false},
+      {"gzip;q=0.001", true},
+      {"gzip;q=1", true},
+      {"gzip;q=1.000", true},
+      {"*", true},
+      {"*;q=0", false},
+      {"identity", false},
+      {"deflate", false},
+      {"deflate, gzip;q=0.5", true},
+      {"gzip, deflate, br", true},            // Go's, curl's and browsers' default
+      {"br;q=1.0, gzip;q=0.8, *;q=0.1", true},  // Prometheus' scrape
+      {" deflate ,  gzip ; q=0.5 ", true},
+      {"gzip;q=0, *", false},   // gzip named: "*" does not apply to it
+      {"*;q=0, gzip", true},
+      {"identity;q=0", false},
+      {"gzipx, xgzip", false},
+      {",,gzip,,", true},
+      {"gzip;q=", false},       // malformed weights refuse
+      {"gzip;q=2", false},
+      {"gzip;q=1.5", false},
+      {"gzip;q=0.5000", false},
+      {"gzip;q=abc", false},
+      {"gzip;level=1", true},   // other parameters do not matter
+  };
+  for (const auto& c : cases) EXPECT_EQ(AcceptsGzip(c.header), c.gzip) << '"' << c.header << '"';
+}
+
+// zlib's inflate over every gzip member in `data`, one after the other; nullopt if any is
+// not valid gzip or the data ends inside one. Counts the members in `*members`.
+std::optional<std::string> Gunzip(const std::string& data, size_t* members = nullptr) {
+  if (members) *members = 0;
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 32) != Z_OK) return std::nullopt;  // 32: gzip or zlib header
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  char buf[16384];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+    if (rc == Z_STREAM_END && members) ++*members;
+    if (rc == Z_STREAM_END && z.avail_in > 0) rc = inflateReset(&z);  // the next member
+  }
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) return std::nullopt;
+  return out;
+}
+
+std::string Gzip(std::string_view text, std::string_view more) {
+  const GzipStart start = GzipBegin(text);
+  return start.bytes + GzipEnd(start, more);
+}
+
+TEST(Gzip, OneMemberOfBothTexts) {
+  // Text that compresses badly, so the output buffer has to grow.
+  std::mt19937 random(7);
+  std::string big;
+  while (big.size() < (2u << 20)) big += std::to_string(random()) + "\n";
+  const GzipStart start = GzipBegin(big);
+  ASSERT_FALSE(start.bytes.empty());
+  EXPECT_EQ(start.bytes.substr(0, 3), "\x1f\x8b\x08");  // gzip magic, deflate
+  EXPECT_EQ(start.length, big.size());
+  const std::string more = "portwarden_x 1\n";
+  const std::string end = GzipEnd(start, more);
+  ASSERT_FALSE(end.empty());
+  size_t members = 0;
+  EXPECT_EQ(Gunzip(start.bytes + end, &members), big + more);
+  EXPECT_EQ(members, 1u);
+  // The start is shared: another end makes another whole member.
+  EXPECT_EQ(Gunzip(start.bytes + GzipEnd(start, "")), big);
+  EXPECT_EQ(Gunzip(start.bytes + GzipEnd(start, std::string_view())), big);  // null data
+  EXPECT_EQ(Gunzip(start.bytes), std::nullopt);  // unfinished alone
+  EXPECT_EQ(Gunzip(start.bytes + end.substr(0, end.size() - 1)), std::nullopt);
+
+  EXPECT_EQ(Gunzip(Gzip("", "")), "");
+  EXPECT_EQ(Gunzip(Gzip("", more)), more);
+  EXPECT_EQ(Gunzip(Gzip(more, "")), more);
+  // A damaged trailer is caught: the CRC-32 covers both parts.
+  std::string damaged = Gzip("a", "b");
+  damaged[damaged.size() - 8] ^= 1;
+  EXPECT_EQ(Gunzip(damaged), std::nullopt);
+}
+
+TEST(RenderedBody, CompressesOnceForEveryCaller) {
+  const RenderedBody body(std::string(100000, 'a'));
+  std::vector<const GzipStart*> seen(8);
+  std::vector<std::thread> threads;
+  for (auto& s : seen) threads.emplace_back([&] { s = &body.Gzip(); });
+  for (auto& t : threads) t.join();
+  for (const GzipStart* s : seen) EXPECT_EQ(s, &body.Gzip());
+  EXPECT_EQ(Gunzip(body.Gzip().bytes + GzipEnd(body.Gzip(), "")), body.text());
+}
+
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// One request over CivetWeb's client; status 0 if there was no answer.
+Response Fetch(int port, const std::string& method, const std::string& path,
+               const std::string& headers = "") {
+  static const unsigned initialised = mg_init_library(0);  // the client needs it (WSAStartup)
+  (void)initialised;
+  Response r;
+  char error[256] = {};
+  mg_connection* conn = mg_connect_client("127.0.0.1", port, 0, error, sizeof error);
+  if (conn == nullptr) {
+    ADD_FAILURE() << "connect: " << error;
+    return r;
+  }
+  const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                              headers + "Connection: close\r\n\r\n";
+  mg_write(conn, request.data(), request.size());
+  if (mg_get_response(conn, error, sizeof error, 10000) >= 0) {
+    const mg_response_info* info = mg_get_response_info(conn);
+    r.status = info->status_code;
+    for (int i = 0; i < info->num_headers; ++i) {
+      std::string name = info->http_headers[i].name;
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      r.headers[name] = info->http_headers[i].value;
+    }
+    // After HEAD the server closes at once: nothing to read although Content-Length says more.
+    char buf[65536];
+    for (int n; (n = mg_read(conn, buf, sizeof buf)) > 0;) r.body.append(buf, size_t(n));
+  }
+  mg_close_connection(conn);
+  return r;
+}
+
+// The daemon's pieces on 127.0.0.1:0: this host's listeners collected once, and a counter
+// family standing in for the notifier's (rendered and deflated per request).
+class WebServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto config = ParseConfig("collect: {interval: 1h}\n", "t.yml");
+    ASSERT_TRUE(config) << config.error().message;
+    sampler_ = std::make_unique<Sampler>(std::make_unique<Collectors>(MakeListenerSource({})),
+                                         *config, ComponentLogger("sampler"));
+    prometheus::BuildCounter()
+        .Name("portwarden_test_live_total")
+        .Help("Rendered per request.")
+        .Register(registry_)
+        .Add({})
+        .Increment(3);
+    WebOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.collectables = {&registry_};
+    server_ = std::make_unique<WebServer>(*sampler_, options, ComponentLogger("web"));
+    auto bound = server_->Start();
+    ASSERT_TRUE(bound) << bound.error().message;
+    port_ = std::stoi(bound->substr(bound->rfind(':') + 1));
+    // One collection, then no more: every response below is of the same snapshot.
+    sampler_->Start();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!sampler_->Latest() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    sampler_->Stop();
+    ASSERT_NE(sampler_->Latest(), nullptr);
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  prometheus::Registry registry_;
+  std::unique_ptr<Sampler> sampler_;
+  std::unique_ptr<WebServer> server_;
+  int port_ = 0;
+};
+
+TEST_F(WebServerTest, GzipIsTheSameBodyWhenAccepted) {
+  const Response plain = Fetch(port_, "GET", "/metrics");
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.Header("content-encoding"), "");
+  EXPECT_EQ(plain.Header("vary"), "Accept-Encoding");
+  EXPECT_EQ(plain.Header("content-length"), std::to_string(plain.body.size()));
+  EXPECT_EQ(plain.body.rfind("# HELP portwarden_build_info ", 0), 0u);
+  EXPECT_NE(plain.body.find("portwarden_test_live_total 3\n"), std::string::npos);
+
+  const Response gzip = Fetch(port_, "GET", "/metrics", "Accept-Encoding: gzip\r\n");
+  ASSERT_EQ(gzip.status, 200);
+  EXPECT_EQ(gzip.Header("content-encoding"), "gzip");
+  EXPECT_EQ(gzip.Header("vary"), "Accept-Encoding");
+  EXPECT_EQ(gzip.Header("content-type"), plain.Header("content-type"));
+  EXPECT_EQ(gzip.Header("content-length"), std::to_string(gzip.body.size()));
+  size_t members = 0;
+  EXPECT_EQ(Gunzip(gzip.body, &members), plain.body);
+  EXPECT_EQ(members, 1u);  // the cached snapshot text and the live families in one
+  EXPECT_LT(gzip.body.size(), plain.body.size());
+
+  // Compressed once: the next gzip scrape of the snapshot gets the very same bytes.
+  EXPECT_EQ(Fetch(port_, "GET", "/metrics", "Accept-Encoding: gzip\r\n").body, gzip.body);
+
+  const Response head = Fetch(port_, "HEAD", "/metrics", "Accept-Encoding: gzip\r\n");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("content-encoding"), "gzip");
+  EXPECT_EQ(head.Header("vary"), "Accept-Encoding");
+  EXPECT_EQ(head.Header("content-length"), gzip.Header("content-length"));
+  EXPECT_EQ(head.body, "");
+}
+
+TEST_F(WebServerTest, PlainWhenGzipIsNotAccepted) {
+  const Response none = Fetch(port_, "GET", "/metrics");
+  for (const char* header : {"Accept-Encoding: gzip;q=0\r\n", "Accept-Encoding: identity\r\n",
+                             "Accept-Encoding: deflate, br\r\n"}) {
+    const Response r = Fetch(port_, "GET", "/metrics", header);
+    EXPECT_EQ(r.status, 200) << header;
+    EXPECT_EQ(r.Header("content-encoding"), "") << header;
+    EXPECT_EQ(r.Header("vary"), "Accept-Encoding") << header;
+    EXPECT_EQ(r.body, none.body) << header;
+  }
+  // Other paths stay as they were.
+  const Response state = Fetch(port_, "GET", "/api/v1/state", "Accept-Encoding: gzip\r\n");
+  EXPECT_EQ(state.status, 200);
+  EXPECT_EQ(state.Header("content-encoding"), "");
+  EXPECT_NE(state.body.find("\"status\":\"success\"}"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace portwarden
