@@ -4,7 +4,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <climits>
 #include <cstring>
 #include <optional>
@@ -14,6 +13,7 @@
 #include <openssl/ssl.h>
 #endif
 
+#include "collectors/common/text.h"
 #include "exporter/heap.h"
 #include "exporter/landing.h"
 #include "exporter/logging.h"
@@ -52,25 +52,12 @@ constexpr int kGzipLevel = Z_BEST_SPEED;
 
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 
-std::string_view Trim(std::string_view s) {
-  const size_t begin = s.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
-
 // The text before the next `sep` (all of it if none), taken off `rest` with the separator.
 std::string_view Pop(std::string_view& rest, char sep) {
   const size_t at = rest.find(sep);
   const std::string_view item = rest.substr(0, at);
   rest = at == std::string_view::npos ? std::string_view() : rest.substr(at + 1);
   return item;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // An RFC 9110 qvalue ("0", "0.5", "1.000") in thousandths; nullopt if malformed.

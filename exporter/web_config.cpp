@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #endif
 
+#include "collectors/common/text.h"
 #include "exporter/yaml_reader.h"
 
 namespace portwarden {
@@ -49,16 +50,6 @@ const std::array<AllowedHeader, 5>& AllowedHeaders() {
   return kHeaders;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 /// "$2a$", "$2b$" or "$2y$", a two-digit cost 04-31, "$", then 53 characters of bcrypt's
 /// base64 alphabet (22 of salt, 31 of hash).

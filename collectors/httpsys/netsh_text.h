@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "collectors/common/expected.h"
+#include "collectors/common/text.h"
 
 namespace portwarden::httpsys::internal {
 
@@ -45,9 +46,9 @@ struct KeyValue {
 /// is empty.
 std::optional<KeyValue> SplitKeyValue(std::string_view content);
 
-std::string_view Trim(std::string_view s);
+using ::portwarden::EqualsIgnoreCase;
+using ::portwarden::Trim;
 std::string ToLower(std::string_view s);
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
 
 /// A line of dashes (at least 3) and blanks: the rule under a listing header.

@@ -10,6 +10,7 @@
 
 #include "exporter/policy/address.h"
 #include "exporter/policy/glob.h"
+#include "collectors/common/text.h"
 #include "exporter/yaml_reader.h"
 
 namespace portwarden::policy {
@@ -35,12 +36,6 @@ std::string_view KindName(OwnerKind kind) {
 bool ProcessNameMatches(std::string_view pattern, std::string_view name) {
   return GlobMatch(pattern, name) ||
          (GlobMatch("?*.exe", name) && GlobMatch(pattern, name.substr(0, name.size() - 4)));
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  return text;
 }
 
 bool ServiceMatches(std::string_view pattern, std::string_view services) {
