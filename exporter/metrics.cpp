@@ -223,11 +223,13 @@ std::string RenderText(const std::vector<MetricFamily>& families) {
   return out.str();
 }
 
+const std::string& ListenerMetricsText(const Snapshot& snap) {
+  return snap.listener_text->Get([&] { return RenderText(ListenerMetrics(*snap.listeners)); });
+}
+
 std::string RenderMetrics(const Snapshot* snap, const ReloadStatus& reload) {
-  std::string text = RenderText(SnapshotMetrics(snap, reload));
-  if (snap == nullptr) return text;
-  auto render = [&] { return RenderText(ListenerMetrics(*snap->listeners)); };
-  return text + (snap->listener_text ? snap->listener_text->Get(render) : render());
+  const std::string text = RenderText(SnapshotMetrics(snap, reload));
+  return snap == nullptr ? text : ListenerMetricsText(*snap) + text;
 }
 
 }  // namespace portwarden

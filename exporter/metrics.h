@@ -21,9 +21,12 @@ std::vector<prometheus::MetricFamily> SnapshotMetrics(const Snapshot* snapshot,
 /// The Prometheus text exposition format (0.0.4) of the families.
 std::string RenderText(const std::vector<prometheus::MetricFamily>& families);
 
-/// The whole /metrics text of a snapshot: SnapshotMetrics, then ListenerMetrics. The latter
-/// is rendered once per snapshot->listener_text, which snapshots with unchanged listeners
-/// share (see Sampler), so a quiet cycle renders only the small families.
+/// The text of ListenerMetrics(*snapshot.listeners), rendered once per
+/// snapshot.listener_text, which snapshots with unchanged listeners share (see Sampler).
+const std::string& ListenerMetricsText(const Snapshot& snapshot);
+
+/// The whole /metrics text of a snapshot: ListenerMetricsText, then SnapshotMetrics (the
+/// web server sends the same two parts without joining them).
 std::string RenderMetrics(const Snapshot* snapshot, const ReloadStatus& reload);
 
 }  // namespace portwarden

@@ -81,9 +81,9 @@ struct Snapshot {
   std::vector<CollectorStatus> collectors;
   httpsys::HttpSysState httpsys;  ///< HTTP.sys state and derivations (Windows; empty elsewhere)
   PolicyState policy;  ///< findings and history as of this cycle (see Monitor)
-  /// The /metrics text of `listeners` (see RenderMetrics), shared with the previous snapshot
-  /// when the listeners are equal; null: rendered on each use.
-  std::shared_ptr<LazyText> listener_text;
+  /// The /metrics text of `listeners` (see ListenerMetricsText), shared with the previous
+  /// snapshot when the listeners are equal. Never null.
+  std::shared_ptr<LazyText> listener_text = std::make_shared<LazyText>();
 };
 
 }  // namespace portwarden

@@ -98,6 +98,26 @@ bool Deflate(z_stream& z, std::string_view input, int flush, std::string& out) {
   return true;
 }
 
+// `more` as raw deflate blocks (windowBits -15), which may follow a sync flush of the same
+// member, flushed with `flush`; false on a zlib error.
+bool DeflateRaw(std::string_view more, int flush, std::string& out) {
+  z_stream z{};
+  if (deflateInit2(&z, kGzipLevel, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+  const bool ok = Deflate(z, more, flush, out);
+  deflateEnd(&z);
+  return ok;
+}
+
+// The CRC-32 and length of the text of `start` followed by `more`; no bytes.
+GzipStart Extended(const GzipStart& start, std::string_view more) {
+  GzipStart next{{}, start.crc, start.length + static_cast<uint32_t>(more.size())};
+  if (!more.empty()) {  // crc32() of a null buffer returns 0, not the CRC it was given
+    const auto* data = reinterpret_cast<const Bytef*>(more.data());
+    next.crc = static_cast<uint32_t>(crc32(start.crc, data, static_cast<uInt>(more.size())));
+  }
+  return next;
+}
+
 // Every Accept-Encoding line of the request, joined by commas (mg_get_header gives only the
 // first; a list split over several lines means the same as one line).
 std::string AcceptEncoding(const mg_request_info& req) {
@@ -172,28 +192,39 @@ GzipStart GzipBegin(std::string_view text) {
   return start;
 }
 
+GzipStart GzipContinue(const GzipStart& start, std::string_view more) {
+  GzipStart next = Extended(start, more);
+  if (start.bytes.empty() || !DeflateRaw(more, Z_SYNC_FLUSH, next.bytes)) return {};
+  return next;
+}
+
 std::string GzipEnd(const GzipStart& start, std::string_view more) {
   std::string out;
-  z_stream z{};
-  // windowBits -15: raw deflate blocks, which may follow the start's sync flush.
-  if (deflateInit2(&z, kGzipLevel, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) return out;
-  const bool ok = Deflate(z, more, Z_FINISH, out);
-  deflateEnd(&z);
-  if (!ok) return {};
-  uint32_t crc = start.crc;
-  if (!more.empty()) {  // crc32() of a null buffer returns 0, not the CRC it was given
-    const auto* data = reinterpret_cast<const Bytef*>(more.data());
-    crc = static_cast<uint32_t>(crc32(crc, data, static_cast<uInt>(more.size())));
-  }
-  const uint32_t length = start.length + static_cast<uint32_t>(more.size());
-  for (uint32_t word : {crc, length}) {  // little-endian, RFC 1952 section 2.3
+  if (start.bytes.empty() || !DeflateRaw(more, Z_FINISH, out)) return {};
+  const GzipStart all = Extended(start, more);
+  for (uint32_t word : {all.crc, all.length}) {  // little-endian, RFC 1952 section 2.3
     for (int shift = 0; shift < 32; shift += 8) out += static_cast<char>((word >> shift) & 0xff);
   }
   return out;
 }
 
+std::vector<std::string_view> RenderedBody::Pieces() const {
+  std::vector<std::string_view> pieces = prefix_ ? prefix_->Pieces() : std::vector<std::string_view>{};
+  pieces.push_back(*text_);
+  return pieces;
+}
+
+std::vector<std::string_view> RenderedBody::GzipPieces() const {
+  std::vector<std::string_view> pieces =
+      prefix_ ? prefix_->GzipPieces() : std::vector<std::string_view>{};
+  pieces.push_back(Gzip().bytes);
+  return pieces;
+}
+
 const GzipStart& RenderedBody::Gzip() const {
-  std::call_once(gzip_once_, [this] { gzip_ = GzipBegin(text_); });
+  std::call_once(gzip_once_, [this] {
+    gzip_ = prefix_ ? GzipContinue(prefix_->Gzip(), *text_) : GzipBegin(*text_);
+  });
   return gzip_;
 }
 
@@ -326,13 +357,13 @@ int WebServer::InitTls(void* ssl_ctx, void* self) {
 
 std::shared_ptr<const RenderedBody> WebServer::Cached(
     RenderCache& cache, const std::shared_ptr<const Snapshot>& snap, const ReloadStatus& reload,
-    const std::function<std::string()>& render) {
+    const std::function<std::shared_ptr<const RenderedBody>()>& render) {
   // Rendering under the lock: concurrent requests for a new snapshot wait for one render
   // instead of each making their own copy of a multi-megabyte body.
   std::lock_guard lock(cache.mu);
   if (!cache.body || cache.snapshot != snap || cache.reload.successful != reload.successful ||
       cache.reload.success_timestamp != reload.success_timestamp) {
-    cache.body = std::make_shared<const RenderedBody>(render());
+    cache.body = render();
     cache.snapshot = snap;
     cache.reload = reload;
     // The render's scratch (the JSON tree is ~10x the body) was freed in this worker's malloc
@@ -343,25 +374,46 @@ std::shared_ptr<const RenderedBody> WebServer::Cached(
   return cache.body;
 }
 
+std::shared_ptr<const RenderedBody> WebServer::ListenerPrefix(const Snapshot& snap) {
+  std::lock_guard lock(listener_prefix_.mu);
+  if (!listener_prefix_.prefix || listener_prefix_.text != snap.listener_text) {
+    // The text stays in snap.listener_text, which the body keeps alive (not a copy).
+    std::shared_ptr<const std::string> text(snap.listener_text, &ListenerMetricsText(snap));
+    listener_prefix_.prefix = std::make_shared<const RenderedBody>(std::move(text), nullptr);
+    listener_prefix_.text = snap.listener_text;
+  }
+  return listener_prefix_.prefix;
+}
+
 int WebServer::Dispatch(mg_connection* conn, void* self) {
   return static_cast<WebServer*>(self)->Handle(conn);
 }
 
 void WebServer::Send(mg_connection* conn, int status, const char* reason,
                      const char* content_type, std::string_view body, bool head,
-                     const char* extra_headers, std::string_view more) const {
+                     const char* extra_headers) const {
+  Send(conn, status, reason, content_type, std::vector<std::string_view>{body}, head,
+       extra_headers);
+}
+
+void WebServer::Send(mg_connection* conn, int status, const char* reason,
+                     const char* content_type, const std::vector<std::string_view>& pieces,
+                     bool head, const char* extra_headers) const {
+  size_t length = 0;
+  for (std::string_view piece : pieces) length += piece.size();
   // Built here, not with mg_printf: on Windows CivetWeb formats with msvcrt, which lacks %zu.
   std::string head_text = "HTTP/1.1 " + std::to_string(status) + " " + reason +
                           "\r\nContent-Type: " + content_type +
-                          "\r\nContent-Length: " + std::to_string(body.size() + more.size()) +
+                          "\r\nContent-Length: " + std::to_string(length) +
                           // One request per connection (no keep-alive, see kCivetOptions).
                           "\r\nConnection: close" +
                           "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n" +
                           extra_headers_ + extra_headers + "\r\n";
   mg_write(conn, head_text.data(), head_text.size());
   if (head) return;
-  mg_write(conn, body.data(), body.size());
-  if (!more.empty()) mg_write(conn, more.data(), more.size());
+  for (std::string_view piece : pieces) {
+    if (!piece.empty()) mg_write(conn, piece.data(), piece.size());
+  }
 }
 
 int WebServer::Handle(mg_connection* conn) {
@@ -412,8 +464,12 @@ int WebServer::Handle(mg_connection* conn) {
   auto snap = sampler_.Latest();
   if (uri == options_.telemetry_path) {
     const ReloadStatus reload = sampler_.Reload();
+    // The listener families (megabytes with thousands of listeners) are rendered and
+    // compressed once per listener set; a new snapshot adds only its own small families.
     auto body = Cached(metrics_cache_, snap, reload, [&] {
-      return RenderMetrics(snap.get(), reload);
+      std::string own = RenderText(SnapshotMetrics(snap.get(), reload));
+      return std::make_shared<const RenderedBody>(std::move(own),
+                                                  snap ? ListenerPrefix(*snap) : nullptr);
     });
     // The collectables (the notifier's counters) change between collections, so they are
     // rendered per request, after the cached snapshot text; they are a few small families.
@@ -427,20 +483,23 @@ int WebServer::Handle(mg_connection* conn) {
     // Vary on every answer: a cache in between must not hand gzip to a client that did not
     // ask for it, nor plain text to one that did.
     if (AcceptsGzip(AcceptEncoding(*req))) {
-      // One gzip member in two writes: the snapshot's text, deflated once per snapshot by
-      // the first gzip request, then the live families (a few hundred bytes, deflated per
-      // request) with the trailer.
-      const GzipStart& start = body->Gzip();
-      const std::string end = start.bytes.empty() ? "" : GzipEnd(start, live_text);
+      // One gzip member in three writes: the listener families, deflated once per
+      // listener set; the snapshot's families, deflated once per snapshot by its first gzip
+      // request; the live families (a few hundred bytes, deflated per request) with the
+      // trailer.
+      const std::string end = GzipEnd(body->Gzip(), live_text);
       if (!end.empty()) {
-        Send(conn, 200, "OK", kMetricsContentType, start.bytes, head,
-             "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n", end);
+        std::vector<std::string_view> pieces = body->GzipPieces();
+        pieces.push_back(end);
+        Send(conn, 200, "OK", kMetricsContentType, pieces, head,
+             "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
         return 200;
       }
       // zlib failed (out of memory): plain text, which every client takes.
     }
-    Send(conn, 200, "OK", kMetricsContentType, body->text(), head, "Vary: Accept-Encoding\r\n",
-         live_text);
+    std::vector<std::string_view> pieces = body->Pieces();
+    pieces.push_back(live_text);
+    Send(conn, 200, "OK", kMetricsContentType, pieces, head, "Vary: Accept-Encoding\r\n");
     return 200;
   }
   if (uri == "/-/healthy") {
@@ -467,7 +526,8 @@ int WebServer::Handle(mg_connection* conn) {
       nlohmann::json json = {{"status", "success"},
                              {"data", state ? StateJson(*snap) : EventsJson(*snap)}};
       // replace: host-derived strings (process names) may hold invalid UTF-8.
-      return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      return std::make_shared<const RenderedBody>(
+          json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     });
     Send(conn, 200, "OK", "application/json", body->text(), head);
     return 200;

@@ -129,6 +129,34 @@ TEST(RenderedBody, CompressesOnceForEveryCaller) {
   EXPECT_EQ(Gunzip(body.Gzip().bytes + GzipEnd(body.Gzip(), "")), body.text());
 }
 
+
+std::string Joined(const std::vector<std::string_view>& pieces) {
+  std::string out;
+  for (std::string_view p : pieces) out += p;
+  return out;
+}
+
+TEST(RenderedBody, SharedPrefixIsCompressedOnceForEveryBodyAfterIt) {
+  auto prefix = std::make_shared<const RenderedBody>(std::string(200000, 'p') + "\n");
+  const RenderedBody first("first_snapshot 1\n", prefix);
+  const RenderedBody second("second_snapshot 2\n", prefix);
+  const std::string live = "portwarden_live 3\n";
+  for (const RenderedBody* body : {&first, &second}) {
+    EXPECT_EQ(Joined(body->Pieces()), prefix->text() + body->text());
+    const std::string end = GzipEnd(body->Gzip(), live);
+    ASSERT_FALSE(end.empty());
+    size_t members = 0;
+    EXPECT_EQ(Gunzip(Joined(body->GzipPieces()) + end, &members),
+              prefix->text() + body->text() + live);
+    EXPECT_EQ(members, 1u);
+    // The prefix's compressed bytes are the prefix's own, not a copy per body.
+    EXPECT_EQ(body->GzipPieces().front().data(), prefix->Gzip().bytes.data());
+    EXPECT_EQ(body->Gzip().length, prefix->text().size() + body->text().size());
+  }
+  // Continuing from a failed start fails instead of making a broken member.
+  EXPECT_TRUE(GzipContinue(GzipStart{}, "x").bytes.empty());
+  EXPECT_TRUE(GzipEnd(GzipStart{}, "x").empty());
+}
 struct Response {
   int status = 0;
   std::map<std::string, std::string> headers;  // names in lower case
@@ -217,7 +245,9 @@ TEST_F(WebServerTest, GzipIsTheSameBodyWhenAccepted) {
   EXPECT_EQ(plain.Header("content-encoding"), "");
   EXPECT_EQ(plain.Header("vary"), "Accept-Encoding");
   EXPECT_EQ(plain.Header("content-length"), std::to_string(plain.body.size()));
-  EXPECT_EQ(plain.body.rfind("# HELP portwarden_build_info ", 0), 0u);
+  // The listener families (shared by snapshots with the same listeners) come first.
+  EXPECT_EQ(plain.body.rfind("# HELP portwarden_listener_info ", 0), 0u);
+  EXPECT_NE(plain.body.find("\n# HELP portwarden_build_info "), std::string::npos);
   EXPECT_NE(plain.body.find("portwarden_test_live_total 3\n"), std::string::npos);
 
   const Response gzip = Fetch(port_, "GET", "/metrics", "Accept-Encoding: gzip\r\n");
