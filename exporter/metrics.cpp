@@ -105,18 +105,6 @@ void PolicyMetrics(const Snapshot& snap, std::vector<MetricFamily>& out) {
   }
   out.push_back(std::move(findings));
 
-  std::map<std::pair<Proto, uint16_t>, std::set<std::string>> owners;
-  for (const Listener& l : snap.listeners->listeners) {
-    owners[{l.proto, l.port}].insert(policy::OwnerIdentity(l.owner));
-  }
-  auto port_owners = NewFamily("portwarden_port_owners",
-                               "Distinct owners holding a port (any address), as sampled by "
-                               "the last collection cycle; more than 1 means a shared port.");
-  for (const auto& [port, set] : owners) {
-    Add(port_owners, {{"proto", Str(ToString(port.first))}, {"port", std::to_string(port.second)}},
-        static_cast<double>(set.size()));
-  }
-  out.push_back(std::move(port_owners));
   auto changes = NewFamily("portwarden_owner_changes_total", "Times the owner of an address on this "
                            "port changed between two collection cycles.", MetricType::Counter);
   for (const auto& [port, n] : p.owner_changes) {
@@ -159,6 +147,19 @@ std::vector<MetricFamily> ListenerMetrics(const ListenerSet& listeners) {
   out.push_back(std::move(info));
   out.push_back(std::move(sockets));
   out.push_back(std::move(holders));
+
+  std::map<std::pair<Proto, uint16_t>, std::set<std::string>> owners;
+  for (const Listener& l : listeners.listeners) {
+    owners[{l.proto, l.port}].insert(policy::OwnerIdentity(l.owner));
+  }
+  auto port_owners = NewFamily("portwarden_port_owners",
+                               "Distinct owners holding a port (any address), as sampled by "
+                               "the last collection cycle; more than 1 means a shared port.");
+  for (const auto& [port, set] : owners) {
+    Add(port_owners, {{"proto", Str(ToString(port.first))}, {"port", std::to_string(port.second)}},
+        static_cast<double>(set.size()));
+  }
+  out.push_back(std::move(port_owners));
   return out;
 }
 

@@ -9,8 +9,8 @@
 
 namespace portwarden {
 
-/// The per-listener families (portwarden_listener_info, _sockets, _processes): the bulk of
-/// /metrics, a pure function of the listeners.
+/// The families that are a pure function of the listeners (portwarden_listener_info,
+/// _sockets, _processes, portwarden_port_owners): the bulk of /metrics.
 std::vector<prometheus::MetricFamily> ListenerMetrics(const ListenerSet& listeners);
 
 /// Every other metric family exposed on /metrics for one snapshot (null: before the first

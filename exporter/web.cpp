@@ -118,6 +118,14 @@ GzipStart Extended(const GzipStart& start, std::string_view more) {
   return next;
 }
 
+// A render's scratch (the JSON tree or the metric families, ~10x the text) was freed in
+// this worker's malloc arena: with one arena per worker the RSS would settle at workers x
+// peak render (700 MB with 5000 listeners, measured). A large render gives it back at once;
+// a small one (a snapshot's own families) is not worth the trim, which takes milliseconds.
+void AfterRender(size_t text_size) {
+  if (text_size >= 256 * 1024) ReleaseFreeHeap();
+}
+
 // Every Accept-Encoding line of the request, joined by commas (mg_get_header gives only the
 // first; a list split over several lines means the same as one line).
 std::string AcceptEncoding(const mg_request_info& req) {
@@ -366,10 +374,7 @@ std::shared_ptr<const RenderedBody> WebServer::Cached(
     cache.body = render();
     cache.snapshot = snap;
     cache.reload = reload;
-    // The render's scratch (the JSON tree is ~10x the body) was freed in this worker's malloc
-    // arena: with one arena per worker the RSS would settle at workers x peak render
-    // (700 MB with 5000 listeners, measured).
-    ReleaseFreeHeap();
+    AfterRender(cache.body->text().size());
   }
   return cache.body;
 }
@@ -380,6 +385,7 @@ std::shared_ptr<const RenderedBody> WebServer::ListenerPrefix(const Snapshot& sn
     // The text stays in snap.listener_text, which the body keeps alive (not a copy).
     std::shared_ptr<const std::string> text(snap.listener_text, &ListenerMetricsText(snap));
     listener_prefix_.prefix = std::make_shared<const RenderedBody>(std::move(text), nullptr);
+    AfterRender(listener_prefix_.prefix->text().size());
     listener_prefix_.text = snap.listener_text;
   }
   return listener_prefix_.prefix;
