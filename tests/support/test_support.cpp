@@ -53,15 +53,6 @@ HttpResponse HttpRequest(const std::string& host, int port, const std::string& m
   return resp;
 }
 
-bool PollUntil(const std::function<bool()>& cond, std::chrono::milliseconds deadline) {
-  auto end = std::chrono::steady_clock::now() + deadline;
-  for (;;) {
-    if (cond()) return true;
-    if (std::chrono::steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
 Child::Child(const std::vector<std::string>& argv) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) return;

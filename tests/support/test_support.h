@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/poll.h"
+
 namespace portwarden::testing {
 
 /// One HTTP/1.0 exchange over a plain TCP socket (no client library in between).
@@ -19,10 +21,6 @@ HttpResponse HttpRequest(const std::string& host, int port, const std::string& m
 inline HttpResponse HttpGet(const std::string& host, int port, const std::string& path) {
   return HttpRequest(host, port, "GET", path);
 }
-
-/// Polls cond every 20 ms until it holds or the deadline passes; returns its last value.
-bool PollUntil(const std::function<bool()>& cond,
-               std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
 /// A child process with its stderr captured (stdout inherits). Killed on destruction.
 class Child {

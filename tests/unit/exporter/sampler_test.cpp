@@ -14,22 +14,16 @@
 #include "exporter/logging.h"
 #include "exporter/metrics.h"
 #include "exporter/sampler.h"
+#include "tests/support/poll.h"
 
 namespace portwarden {
 namespace {
 
+using testing::PollUntil;
+
 using namespace std::chrono_literals;
 
-// Polls `done` every 10 ms until it holds or the deadline passes.
-template <class F>
-bool PollUntil(F done, std::chrono::milliseconds deadline = 20s) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
+constexpr auto kDeadline = 20s;
 
 // A gate tasks block on until it is opened.
 class Gate {
@@ -142,7 +136,7 @@ expect:
   ASSERT_TRUE(PollUntil([&] {
     auto s = sampler.Latest();
     return s && s->collectors.at(0).success && wrong_owner_active(*s);
-  }));
+  }, kDeadline));
 
   gate->Close();
   // Failed cycles keep coming, each within the deadline; more than the hold-down (3), which
@@ -162,14 +156,14 @@ expect:
     }
     seen = s;
     return failed >= 5;
-  }));
+  }, kDeadline));
   EXPECT_EQ(gate->waiting(), 1);  // one hung call, not one per cycle
 
   gate->Open();
   ASSERT_TRUE(PollUntil([&] {
     auto s = sampler.Latest();
     return s->collectors.at(0).success && s->listeners->listeners.size() == 1;
-  }));
+  }, kDeadline));
   auto s = sampler.Latest();
   EXPECT_TRUE(wrong_owner_active(*s));
   for (const auto& e : *s->policy.events) EXPECT_NE(e->type, "finding_resolved");
@@ -186,8 +180,8 @@ TEST(Sampler, UnchangedListenersShareTheirMetricsText) {
                   *config, ComponentLogger("sampler"));
   sampler.Start();
   std::shared_ptr<const Snapshot> first, second;
-  ASSERT_TRUE(PollUntil([&] { return (first = sampler.Latest()) != nullptr; }));
-  ASSERT_TRUE(PollUntil([&] { return (second = sampler.Latest()) != first; }));
+  ASSERT_TRUE(PollUntil([&] { return (first = sampler.Latest()) != nullptr; }, kDeadline));
+  ASSERT_TRUE(PollUntil([&] { return (second = sampler.Latest()) != first; }, kDeadline));
   sampler.Stop();
   ASSERT_NE(second->listener_text, nullptr);
   EXPECT_EQ(second->listener_text, first->listener_text);

@@ -17,10 +17,13 @@
 #include "exporter/collect.h"
 #include "exporter/logging.h"
 #include "exporter/sampler.h"
+#include "tests/support/poll.h"
 #include "exporter/web.h"
 
 namespace portwarden {
 namespace {
+
+using testing::PollUntil;
 
 TEST(AcceptsGzip, ParsesTheHeaderAsRfc9110Says) {
   const struct {
@@ -222,10 +225,7 @@ class WebServerTest : public ::testing::Test {
     port_ = std::stoi(bound->substr(bound->rfind(':') + 1));
     // One collection, then no more: every response below is of the same snapshot.
     sampler_->Start();
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!sampler_->Latest() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    PollUntil([&] { return sampler_->Latest() != nullptr; }, std::chrono::seconds(30));
     sampler_->Stop();
     ASSERT_NE(sampler_->Latest(), nullptr);
   }
