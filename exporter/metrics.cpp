@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <charconv>
 #include <map>
 #include <set>
 #include <sstream>
@@ -65,6 +67,44 @@ MetricFamily Single(std::string name, std::string help, std::vector<ClientMetric
 
 std::string Str(std::string_view s) { return std::string(s); }
 
+// The text format written directly, for the listener families: thousands of series, where
+// prometheus-cpp's MetricFamily tree would cost ten times the text in small allocations.
+// `help` must hold no backslash or newline (it is not escaped).
+void AppendHeader(std::string& out, std::string_view name, std::string_view help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += " gauge\n";
+}
+
+// A label value as the text format wants it: valid UTF-8 (see ValidUtf8), with \\, " and
+// newline escaped.
+void AppendLabelValue(std::string& out, std::string_view value) {
+  const bool plain = std::none_of(value.begin(), value.end(), [](char c) {
+    return static_cast<uint8_t>(c) >= 0x80 || c == '\\' || c == '"' || c == '\n';
+  });
+  if (plain) {
+    out += value;
+    return;
+  }
+  for (char c : ValidUtf8(std::string(value))) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+}
+
+void AppendNumber(std::string& out, uint64_t n) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
+
 void PolicyMetrics(const Snapshot& snap, std::vector<MetricFamily>& out) {
   const PolicyState& p = snap.policy;
   auto satisfied = NewFamily("portwarden_expectation_satisfied",
@@ -116,51 +156,85 @@ void PolicyMetrics(const Snapshot& snap, std::vector<MetricFamily>& out) {
 
 }  // namespace
 
-std::vector<MetricFamily> ListenerMetrics(const ListenerSet& listeners) {
-  auto info = NewFamily("portwarden_listener_info",
-                        "Listening socket and its main owner, as sampled by the last "
-                        "collection cycle; value is always 1.");
-  auto sockets = NewFamily("portwarden_listener_sockets",
-                           "Sockets behind one listener (SO_REUSEPORT groups count each "
-                           "socket), as sampled by the last collection cycle.");
-  auto holders = NewFamily("portwarden_listener_processes",
-                           "Processes holding the listener's socket(s) (e.g. a master and its "
-                           "workers), as sampled by the last collection cycle.");
-  for (const Listener& l : listeners.listeners) {
+std::string ListenerMetricsText(const ListenerSet& set) {
+  std::string out;
+  // About 320 bytes per listener (three series and its share of portwarden_port_owners):
+  // one allocation, and pages of the reserve never written stay unmapped.
+  out.reserve(4096 + set.listeners.size() * 384);
+  // The labels naming a listener, without the closing brace: proto, family, address, port,
+  // pid (empty for an unknown owner).
+  auto id = [&out](std::string_view name, const Listener& l) {
+    out += name;
+    out += "{proto=\"";
+    out += ToString(l.proto);
+    out += "\",family=\"";
+    out += ToString(l.family);
+    out += "\",address=\"";
+    AppendLabelValue(out, l.address);
+    out += "\",port=\"";
+    AppendNumber(out, l.port);
+    out += "\",pid=\"";
+    if (l.owner.kind != OwnerKind::kUnknown) AppendNumber(out, l.owner.main.pid);
+    out += '"';
+  };
+
+  AppendHeader(out, "portwarden_listener_info",
+               "Listening socket and its main owner, as sampled by the last collection cycle; "
+               "value is always 1.");
+  for (const Listener& l : set.listeners) {
     const Process& main = l.owner.main;
-    std::string pid = l.owner.kind == OwnerKind::kUnknown ? "" : std::to_string(main.pid);
-    std::vector<ClientMetric::Label> id = {{"proto", Str(ToString(l.proto))},
-                                           {"family", Str(ToString(l.family))},
-                                           {"address", l.address},
-                                           {"port", std::to_string(l.port)},
-                                           {"pid", pid}};
-    auto labels = id;
-    labels.push_back({"kind", Str(ToString(l.owner.kind))});
-    labels.push_back({"process", main.name});
-    labels.push_back({"user", main.user});
-    labels.push_back({"service", main.service});
-    Add(info, std::move(labels), 1);
-    Add(sockets, id, l.sockets);
-    Add(holders, id, static_cast<double>(l.owner.holders.size()));
+    id("portwarden_listener_info", l);
+    out += ",kind=\"";
+    out += ToString(l.owner.kind);
+    out += "\",process=\"";
+    AppendLabelValue(out, main.name);
+    out += "\",user=\"";
+    AppendLabelValue(out, main.user);
+    out += "\",service=\"";
+    AppendLabelValue(out, main.service);
+    out += "\"} 1\n";
   }
-  std::vector<MetricFamily> out;
-  out.push_back(std::move(info));
-  out.push_back(std::move(sockets));
-  out.push_back(std::move(holders));
+  AppendHeader(out, "portwarden_listener_sockets",
+               "Sockets behind one listener (SO_REUSEPORT groups count each socket), as sampled "
+               "by the last collection cycle.");
+  for (const Listener& l : set.listeners) {
+    id("portwarden_listener_sockets", l);
+    out += "} ";
+    AppendNumber(out, l.sockets);
+    out += '\n';
+  }
+  AppendHeader(out, "portwarden_listener_processes",
+               "Processes holding the listener's socket(s) (e.g. a master and its workers), as "
+               "sampled by the last collection cycle.");
+  for (const Listener& l : set.listeners) {
+    id("portwarden_listener_processes", l);
+    out += "} ";
+    AppendNumber(out, l.owner.holders.size());
+    out += '\n';
+  }
 
   std::map<std::pair<Proto, uint16_t>, std::set<std::string>> owners;
-  for (const Listener& l : listeners.listeners) {
+  for (const Listener& l : set.listeners) {
     owners[{l.proto, l.port}].insert(policy::OwnerIdentity(l.owner));
   }
-  auto port_owners = NewFamily("portwarden_port_owners",
-                               "Distinct owners holding a port (any address), as sampled by "
-                               "the last collection cycle; more than 1 means a shared port.");
-  for (const auto& [port, set] : owners) {
-    Add(port_owners, {{"proto", Str(ToString(port.first))}, {"port", std::to_string(port.second)}},
-        static_cast<double>(set.size()));
+  AppendHeader(out, "portwarden_port_owners",
+               "Distinct owners holding a port (any address), as sampled by the last collection "
+               "cycle; more than 1 means a shared port.");
+  for (const auto& [port, distinct] : owners) {
+    out += "portwarden_port_owners{proto=\"";
+    out += ToString(port.first);
+    out += "\",port=\"";
+    AppendNumber(out, port.second);
+    out += "\"} ";
+    AppendNumber(out, distinct.size());
+    out += '\n';
   }
-  out.push_back(std::move(port_owners));
   return out;
+}
+
+std::shared_ptr<const RenderedBody> ListenerBody(std::shared_ptr<const ListenerSet> listeners) {
+  return std::make_shared<const RenderedBody>(
+      [listeners = std::move(listeners)] { return ListenerMetricsText(*listeners); });
 }
 
 std::vector<MetricFamily> SnapshotMetrics(const Snapshot* snap, const ReloadStatus& reload) {
@@ -222,15 +296,6 @@ std::string RenderText(const std::vector<MetricFamily>& families) {
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);
   return out.str();
-}
-
-const std::string& ListenerMetricsText(const Snapshot& snap) {
-  return snap.listener_text->Get([&] { return RenderText(ListenerMetrics(*snap.listeners)); });
-}
-
-std::string RenderMetrics(const Snapshot* snap, const ReloadStatus& reload) {
-  const std::string text = RenderText(SnapshotMetrics(snap, reload));
-  return snap == nullptr ? text : ListenerMetricsText(*snap) + text;
 }
 
 }  // namespace portwarden

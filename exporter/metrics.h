@@ -2,16 +2,23 @@
 
 #include <prometheus/metric_family.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "exporter/rendered_body.h"
 #include "exporter/snapshot.h"
 
 namespace portwarden {
 
-/// The families that are a pure function of the listeners (portwarden_listener_info,
-/// _sockets, _processes, portwarden_port_owners): the bulk of /metrics.
-std::vector<prometheus::MetricFamily> ListenerMetrics(const ListenerSet& listeners);
+/// The Prometheus text (format 0.0.4) of the families that are a pure function of the
+/// listeners (portwarden_listener_info, _sockets, _processes, portwarden_port_owners): the
+/// bulk of /metrics, written directly rather than through prometheus-cpp.
+std::string ListenerMetricsText(const ListenerSet& listeners);
+
+/// ListenerMetricsText(*listeners) as a body rendered on first use (see
+/// Snapshot::listener_body).
+std::shared_ptr<const RenderedBody> ListenerBody(std::shared_ptr<const ListenerSet> listeners);
 
 /// Every other metric family exposed on /metrics for one snapshot (null: before the first
 /// collection, only build info and config state). Pure function of its input.
@@ -20,13 +27,5 @@ std::vector<prometheus::MetricFamily> SnapshotMetrics(const Snapshot* snapshot,
 
 /// The Prometheus text exposition format (0.0.4) of the families.
 std::string RenderText(const std::vector<prometheus::MetricFamily>& families);
-
-/// The text of ListenerMetrics(*snapshot.listeners), rendered once per
-/// snapshot.listener_text, which snapshots with unchanged listeners share (see Sampler).
-const std::string& ListenerMetricsText(const Snapshot& snapshot);
-
-/// The whole /metrics text of a snapshot: ListenerMetricsText, then SnapshotMetrics (the
-/// web server sends the same two parts without joining them).
-std::string RenderMetrics(const Snapshot* snapshot, const ReloadStatus& reload);
 
 }  // namespace portwarden

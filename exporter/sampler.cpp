@@ -4,6 +4,7 @@
 #include <string>
 
 #include "exporter/heap.h"
+#include "exporter/metrics.h"
 #include "exporter/logging.h"
 
 namespace portwarden {
@@ -91,11 +92,11 @@ void Sampler::Loop() {
     } else if (last) {
       snap->policy = last->policy;  // unknown state: the findings stay as they were
     }
-    // Unchanged listeners: their /metrics text, rendered at most once, is handed on.
-    snap->listener_text = last && (last->listeners == snap->listeners ||
+    // Unchanged listeners: their /metrics families, rendered at most once, are handed on.
+    snap->listener_body = last && (last->listeners == snap->listeners ||
                                    last->listeners->listeners == snap->listeners->listeners)
-                              ? last->listener_text
-                              : std::make_shared<LazyText>();
+                              ? last->listener_body
+                              : ListenerBody(snap->listeners);
     for (const auto& c : snap->collectors) {
       // Log state changes only: a collector failing every cycle logs once, not every 5s.
       auto it = healthy.try_emplace(c.name, true).first;

@@ -2,10 +2,8 @@
 
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +12,7 @@
 #include "collectors/listeners/attribution.h"
 #include "exporter/policy/finding_tracker.h"
 #include "exporter/policy/policy.h"
+#include "exporter/rendered_body.h"
 
 namespace portwarden {
 
@@ -56,20 +55,6 @@ struct ReloadStatus {
   double success_timestamp = 0;  ///< Unix seconds of the last successful one
 };
 
-/// Text made on first use and then kept: the first caller renders, concurrent callers wait
-/// for that one render. Thread-safe.
-class LazyText {
- public:
-  const std::string& Get(const std::function<std::string()>& render) {
-    std::call_once(once_, [&] { text_ = render(); });
-    return text_;
-  }
-
- private:
-  std::once_flag once_;
-  std::string text_;
-};
-
 /// Everything one collection cycle saw. Immutable once published: scrapes and API calls
 /// share it through shared_ptr<const Snapshot> and never touch the OS.
 struct Snapshot {
@@ -81,9 +66,10 @@ struct Snapshot {
   std::vector<CollectorStatus> collectors;
   httpsys::HttpSysState httpsys;  ///< HTTP.sys state and derivations (Windows; empty elsewhere)
   PolicyState policy;  ///< findings and history as of this cycle (see Monitor)
-  /// The /metrics text of `listeners` (see ListenerMetricsText), shared with the previous
-  /// snapshot when the listeners are equal. Never null.
-  std::shared_ptr<LazyText> listener_text = std::make_shared<LazyText>();
+  /// The listener families of /metrics (ListenerBody(listeners)), rendered and compressed
+  /// at most once: the Sampler hands it from snapshot to snapshot while the listeners stay
+  /// equal. Set by the Sampler before it publishes; null in a snapshot made elsewhere.
+  std::shared_ptr<const RenderedBody> listener_body;
 };
 
 }  // namespace portwarden

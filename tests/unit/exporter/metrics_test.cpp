@@ -1,6 +1,9 @@
 #include "exporter/metrics.h"
 
 #include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+
+#include "tests/support/metrics_text.h"
 
 namespace portwarden {
 namespace {
@@ -35,7 +38,7 @@ Snapshot Sample(const std::string& process = "nginx") {
 
 TEST(SnapshotMetrics, ExposesListenersAndHealth) {
   Snapshot snap = Sample();
-  std::string text = RenderMetrics(&snap, {});
+  std::string text = testing::MetricsText(snap);
   for (const char* line : {
            "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"80\","
            "pid=\"812\",kind=\"process\",process=\"nginx\",user=\"root\",service=\"nginx.service\"} 1",
@@ -69,7 +72,7 @@ TEST(SnapshotMetrics, PolicyFamilies) {
   snap.policy.active["k1"] = {f, {}, {}, 0};
   snap.policy.evaluation.expectations = {{"public-web", false}};
   snap.policy.owner_changes[{Proto::kTcp, 80}] = 3;
-  std::string text = RenderMetrics(&snap, {});
+  std::string text = testing::MetricsText(snap);
   for (const char* line : {
            "portwarden_finding{kind=\"blocked\",rule=\"public-web\",proto=\"tcp\","
            "address=\"10.0.0.5\",port=\"80\",owner=\"http.sys:System\"} 1",
@@ -98,7 +101,7 @@ TEST(SnapshotMetrics, FindingsDifferingOnlyOutsideTheLabelsAreOneSeries) {
     f.other = key;
     snap.policy.active[key] = {f, {}, {}, 0};
   }
-  std::string text = RenderMetrics(&snap, {});
+  std::string text = testing::MetricsText(snap);
   const std::string series = "portwarden_finding{kind=\"conflict\"";
   size_t first = text.find(series);
   ASSERT_NE(first, std::string::npos) << text;
@@ -116,9 +119,79 @@ TEST(SnapshotMetrics, BeforeFirstCollectionOnlyBuildInfo) {
 
 TEST(SnapshotMetrics, HostileProcessNameCannotBreakExposition) {
   Snapshot snap = Sample("evil\"}\nportwarden_up 1 \\");
-  std::string text = RenderMetrics(&snap, {});
+  std::string text = testing::MetricsText(snap);
   EXPECT_NE(text.find("process=\"evil\\\"}\\nportwarden_up 1 \\\\\""), std::string::npos) << text;
   EXPECT_EQ(text.find("\nportwarden_up 1"), std::string::npos);
+}
+
+// The listener families are written by hand: they must read exactly as prometheus-cpp's
+// serializer writes the same series (escapes, label order, family headers).
+TEST(ListenerMetricsText, IsWhatPrometheusCppWritesForTheSameSeries) {
+  Snapshot snap = Sample("ng\"in\\x\nname \xC3\xA9");  // quote, backslash, newline, UTF-8
+  const ListenerSet& set = *snap.listeners;
+  using prometheus::ClientMetric;
+  using prometheus::MetricFamily;
+  using prometheus::MetricType;
+  MetricFamily info{"portwarden_listener_info",
+                    "Listening socket and its main owner, as sampled by the last collection "
+                    "cycle; value is always 1.",
+                    MetricType::Gauge, {}};
+  MetricFamily sockets{"portwarden_listener_sockets",
+                       "Sockets behind one listener (SO_REUSEPORT groups count each socket), as "
+                       "sampled by the last collection cycle.",
+                       MetricType::Gauge, {}};
+  MetricFamily processes{"portwarden_listener_processes",
+                         "Processes holding the listener's socket(s) (e.g. a master and its "
+                         "workers), as sampled by the last collection cycle.",
+                         MetricType::Gauge, {}};
+  MetricFamily owners{"portwarden_port_owners",
+                      "Distinct owners holding a port (any address), as sampled by the last "
+                      "collection cycle; more than 1 means a shared port.",
+                      MetricType::Gauge, {}};
+  auto add = [](MetricFamily& family, std::vector<ClientMetric::Label> labels, double value) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    m.gauge.value = value;
+    family.metric.push_back(std::move(m));
+  };
+  for (const Listener& l : set.listeners) {
+    const bool known = l.owner.kind != OwnerKind::kUnknown;
+    std::vector<ClientMetric::Label> id = {
+        {"proto", std::string(ToString(l.proto))}, {"family", std::string(ToString(l.family))},
+        {"address", l.address}, {"port", std::to_string(l.port)},
+        {"pid", known ? std::to_string(l.owner.main.pid) : ""}};
+    auto labels = id;
+    labels.push_back({"kind", std::string(ToString(l.owner.kind))});
+    labels.push_back({"process", l.owner.main.name});
+    labels.push_back({"user", l.owner.main.user});
+    labels.push_back({"service", l.owner.main.service});
+    add(info, labels, 1);
+    add(sockets, id, l.sockets);
+    add(processes, id, static_cast<double>(l.owner.holders.size()));
+  }
+  add(owners, {{"proto", "tcp"}, {"port", "80"}}, 1);   // by proto, then port
+  add(owners, {{"proto", "udp"}, {"port", "5353"}}, 1);
+  EXPECT_EQ(ListenerMetricsText(set), RenderText({info, sockets, processes, owners}));
+}
+
+TEST(ListenerMetricsText, InvalidUtf8BecomesReplacementCharacters) {
+  // A lone continuation byte, a truncated sequence, an overlong '/', a surrogate.
+  Snapshot snap = Sample("a\x80" "b\xE2\x82" "c\xC0\xAF" "d\xED\xA0\x80" "e");
+  const std::string text = ListenerMetricsText(*snap.listeners);
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_NE(text.find("process=\"a" + r + "b" + r + r + "c" + r + r + "d" + r + r + r + "e\""),
+            std::string::npos)
+      << text;
+}
+
+TEST(ListenerMetricsText, NoListenersStillNameTheFamilies) {
+  const std::string text = ListenerMetricsText(ListenerSet{});
+  for (const char* family : {"portwarden_listener_info", "portwarden_listener_sockets",
+                             "portwarden_listener_processes", "portwarden_port_owners"}) {
+    EXPECT_NE(text.find(std::string("# TYPE ") + family + " gauge\n"), std::string::npos)
+        << family;
+  }
+  EXPECT_EQ(text.find("{"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -1,28 +1,27 @@
-// gzip on the telemetry path: the Accept-Encoding parser, a gzip member made of two parts,
-// the once-per-body compression, and the responses of a WebServer on 127.0.0.1:0, read back
-// with CivetWeb's client (so the test runs under Wine too) and zlib's inflate.
+// gzip on the telemetry path: the Accept-Encoding parser, and the responses of a WebServer
+// on 127.0.0.1:0, read back with CivetWeb's client (so the test runs under Wine too) and
+// zlib's inflate.
+#include "exporter/web.h"
+
 #include <civetweb.h>
 #include <gtest/gtest.h>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
-#include <zlib.h>
 
 #include <cctype>
 #include <chrono>
 #include <map>
-#include <optional>
-#include <random>
-#include <thread>
 
 #include "exporter/collect.h"
 #include "exporter/logging.h"
 #include "exporter/sampler.h"
+#include "tests/support/gunzip.h"
 #include "tests/support/poll.h"
-#include "exporter/web.h"
 
 namespace portwarden {
 namespace {
 
+using testing::Gunzip;
 using testing::PollUntil;
 
 TEST(AcceptsGzip, ParsesTheHeaderAsRfc9110Says) {
@@ -63,103 +62,6 @@ TEST(AcceptsGzip, ParsesTheHeaderAsRfc9110Says) {
   for (const auto& c : cases) EXPECT_EQ(AcceptsGzip(c.header), c.gzip) << '"' << c.header << '"';
 }
 
-// zlib's inflate over every gzip member in `data`, one after the other; nullopt if any is
-// not valid gzip or the data ends inside one. Counts the members in `*members`.
-std::optional<std::string> Gunzip(const std::string& data, size_t* members = nullptr) {
-  if (members) *members = 0;
-  z_stream z{};
-  if (inflateInit2(&z, 15 + 32) != Z_OK) return std::nullopt;  // 32: gzip or zlib header
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  char buf[16384];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof buf;
-    rc = inflate(&z, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - z.avail_out);
-    if (rc == Z_STREAM_END && members) ++*members;
-    if (rc == Z_STREAM_END && z.avail_in > 0) rc = inflateReset(&z);  // the next member
-  }
-  inflateEnd(&z);
-  if (rc != Z_STREAM_END) return std::nullopt;
-  return out;
-}
-
-std::string Gzip(std::string_view text, std::string_view more) {
-  const GzipStart start = GzipBegin(text);
-  return start.bytes + GzipEnd(start, more);
-}
-
-TEST(Gzip, OneMemberOfBothTexts) {
-  // Text that compresses badly, so the output buffer has to grow.
-  std::mt19937 random(7);
-  std::string big;
-  while (big.size() < (2u << 20)) big += std::to_string(random()) + "\n";
-  const GzipStart start = GzipBegin(big);
-  ASSERT_FALSE(start.bytes.empty());
-  EXPECT_EQ(start.bytes.substr(0, 3), "\x1f\x8b\x08");  // gzip magic, deflate
-  EXPECT_EQ(start.length, big.size());
-  const std::string more = "portwarden_x 1\n";
-  const std::string end = GzipEnd(start, more);
-  ASSERT_FALSE(end.empty());
-  size_t members = 0;
-  EXPECT_EQ(Gunzip(start.bytes + end, &members), big + more);
-  EXPECT_EQ(members, 1u);
-  // The start is shared: another end makes another whole member.
-  EXPECT_EQ(Gunzip(start.bytes + GzipEnd(start, "")), big);
-  EXPECT_EQ(Gunzip(start.bytes + GzipEnd(start, std::string_view())), big);  // null data
-  EXPECT_EQ(Gunzip(start.bytes), std::nullopt);  // unfinished alone
-  EXPECT_EQ(Gunzip(start.bytes + end.substr(0, end.size() - 1)), std::nullopt);
-
-  EXPECT_EQ(Gunzip(Gzip("", "")), "");
-  EXPECT_EQ(Gunzip(Gzip("", more)), more);
-  EXPECT_EQ(Gunzip(Gzip(more, "")), more);
-  // A damaged trailer is caught: the CRC-32 covers both parts.
-  std::string damaged = Gzip("a", "b");
-  damaged[damaged.size() - 8] ^= 1;
-  EXPECT_EQ(Gunzip(damaged), std::nullopt);
-}
-
-TEST(RenderedBody, CompressesOnceForEveryCaller) {
-  const RenderedBody body(std::string(100000, 'a'));
-  std::vector<const GzipStart*> seen(8);
-  std::vector<std::thread> threads;
-  for (auto& s : seen) threads.emplace_back([&] { s = &body.Gzip(); });
-  for (auto& t : threads) t.join();
-  for (const GzipStart* s : seen) EXPECT_EQ(s, &body.Gzip());
-  EXPECT_EQ(Gunzip(body.Gzip().bytes + GzipEnd(body.Gzip(), "")), body.text());
-}
-
-
-std::string Joined(const std::vector<std::string_view>& pieces) {
-  std::string out;
-  for (std::string_view p : pieces) out += p;
-  return out;
-}
-
-TEST(RenderedBody, SharedPrefixIsCompressedOnceForEveryBodyAfterIt) {
-  auto prefix = std::make_shared<const RenderedBody>(std::string(200000, 'p') + "\n");
-  const RenderedBody first("first_snapshot 1\n", prefix);
-  const RenderedBody second("second_snapshot 2\n", prefix);
-  const std::string live = "portwarden_live 3\n";
-  for (const RenderedBody* body : {&first, &second}) {
-    EXPECT_EQ(Joined(body->Pieces()), prefix->text() + body->text());
-    const std::string end = GzipEnd(body->Gzip(), live);
-    ASSERT_FALSE(end.empty());
-    size_t members = 0;
-    EXPECT_EQ(Gunzip(Joined(body->GzipPieces()) + end, &members),
-              prefix->text() + body->text() + live);
-    EXPECT_EQ(members, 1u);
-    // The prefix's compressed bytes are the prefix's own, not a copy per body.
-    EXPECT_EQ(body->GzipPieces().front().data(), prefix->Gzip().bytes.data());
-    EXPECT_EQ(body->Gzip().length, prefix->text().size() + body->text().size());
-  }
-  // Continuing from a failed start fails instead of making a broken member.
-  EXPECT_TRUE(GzipContinue(GzipStart{}, "x").bytes.empty());
-  EXPECT_TRUE(GzipEnd(GzipStart{}, "x").empty());
-}
 struct Response {
   int status = 0;
   std::map<std::string, std::string> headers;  // names in lower case

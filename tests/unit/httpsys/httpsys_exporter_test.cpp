@@ -14,6 +14,7 @@
 #include "exporter/httpsys_metrics.h"
 #include "exporter/landing.h"
 #include "exporter/metrics.h"
+#include "tests/support/metrics_text.h"
 #include "exporter/policy/policy.h"
 #include "exporter/report.h"
 #include "tests/unit/httpsys/fake_platform.h"
@@ -106,7 +107,7 @@ const Listener& At(const Snapshot& snap, const std::string& address, uint16_t po
   return kNone;
 }
 
-std::string Metrics(const Snapshot& snap) { return RenderMetrics(&snap, {}); }
+std::string Metrics(const Snapshot& snap) { return testing::MetricsText(snap); }
 
 void ExpectLines(const std::string& text, const std::vector<std::string>& lines) {
   for (const std::string& line : lines) {
