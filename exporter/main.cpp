@@ -5,11 +5,13 @@
 #include "exporter/cli.h"
 #include "exporter/commands.h"
 #include "exporter/daemon.h"
+#include "exporter/heap.h"
 #include "exporter/logging.h"
 #include "exporter/service.h"
 
 int main(int argc, char** argv) {
   using namespace portwarden;
+  ConfigureHeap();
   auto options = ParseArgs(argc, argv);
   if (!options) {
     std::fprintf(stderr, "portwarden: error: %s\n\n%s", options.error().message.c_str(),
