@@ -265,7 +265,8 @@ std::shared_ptr<const RenderedBody> WebServer::Cached(
   // Rendering under the lock: concurrent requests for a new snapshot wait for one render
   // instead of each making their own copy of a multi-megabyte body.
   std::lock_guard lock(cache.mu);
-  if (!cache.body || cache.snapshot != snap || cache.reload.successful != reload.successful ||
+  if (!cache.body || cache.snapshot.lock() != snap ||
+      cache.reload.successful != reload.successful ||
       cache.reload.success_timestamp != reload.success_timestamp) {
     cache.body = render();
     cache.snapshot = snap;

@@ -66,7 +66,10 @@ class WebServer {
   /// with thousands of listeners).
   struct RenderCache {
     std::mutex mu;
-    std::shared_ptr<const Snapshot> snapshot;  // guarded by mu; what body was rendered from
+    // Guarded by mu; what body was rendered from. Weak: an old snapshot (and its listener
+    // set, megabytes of small blocks) is freed when the sampler replaces it, not kept until
+    // the next request, in the middle of the heap that the sets after it are built in.
+    std::weak_ptr<const Snapshot> snapshot;
     ReloadStatus reload;                       // guarded by mu
     std::shared_ptr<const RenderedBody> body;  // guarded by mu
   };
