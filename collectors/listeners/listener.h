@@ -31,6 +31,7 @@ struct SocketEntry {
   uint32_t uid = 0;
   uint32_t pid = 0;     ///< owning PID where the table carries it (Windows); 0 otherwise
   bool v6only = false;  ///< for IPv6 wildcard binds: true if it does not cover IPv4
+  bool operator==(const SocketEntry&) const = default;
 };
 
 /// One process that holds a socket.

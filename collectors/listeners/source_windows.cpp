@@ -7,10 +7,12 @@
 #include <tlhelp32.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "collectors/listeners/source.h"
+#include "collectors/listeners/win_owners.h"
 #include "collectors/listeners/win_tables.h"
 #include "collectors/common/wide_windows.h"
 
@@ -22,8 +24,6 @@ static_assert(sizeof(MIB_TCPROW_OWNER_PID) == kWinTcpRowOwnerPidSize);
 static_assert(sizeof(MIB_TCP6ROW_OWNER_PID) == kWinTcp6RowOwnerPidSize);
 static_assert(sizeof(MIB_UDPROW_OWNER_PID) == kWinUdpRowOwnerPidSize);
 static_assert(sizeof(MIB_UDP6ROW_OWNER_PID) == kWinUdp6RowOwnerPidSize);
-
-constexpr uint32_t kSystemPid = 4;  // the kernel ("System"): HTTP.sys, SMB, ...
 
 std::string Hex(DWORD code) {
   char buf[16];
@@ -49,6 +49,63 @@ Expected<std::vector<uint8_t>> ReadTable(const char* api, Fn call) {
   return Error{std::string(api) + ": table kept growing (ERROR_INSUFFICIENT_BUFFER 8 times)"};
 }
 
+// The per-process reads, each through PROCESS_QUERY_LIMITED_INFORMATION (granted for most
+// processes, also to a service account).
+class Win32ProcessReader : public WinProcessReader {
+ public:
+  std::optional<uint64_t> CreationTime(uint32_t pid) override {
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (h == nullptr) return std::nullopt;
+    FILETIME created, exited, kernel, user;
+    std::optional<uint64_t> out;
+    if (GetProcessTimes(h, &created, &exited, &kernel, &user)) {
+      out = (uint64_t{created.dwHighDateTime} << 32) | created.dwLowDateTime;
+    }
+    CloseHandle(h);
+    return out;
+  }
+
+  std::string ImagePath(uint32_t pid) override {
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (h == nullptr) return {};
+    wchar_t path[MAX_PATH * 2];
+    DWORD len = static_cast<DWORD>(std::size(path));
+    std::string out;
+    if (QueryFullProcessImageNameW(h, 0, path, &len)) out = Utf8(std::wstring_view(path, len));
+    CloseHandle(h);
+    return out;
+  }
+
+  // DOMAIN\user of the process token; empty where the token cannot be read.
+  std::string User(uint32_t pid) override {
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (h == nullptr) return {};
+    std::string out;
+    HANDLE token = nullptr;
+    if (OpenProcessToken(h, TOKEN_QUERY, &token)) {
+      DWORD size = 0;
+      GetTokenInformation(token, TokenUser, nullptr, 0, &size);
+      std::vector<uint8_t> buf(size);
+      if (size > 0 && GetTokenInformation(token, TokenUser, buf.data(), size, &size)) {
+        out = AccountName(reinterpret_cast<TOKEN_USER*>(buf.data())->User.Sid);
+      }
+      CloseHandle(token);
+    }
+    CloseHandle(h);
+    return out;
+  }
+
+ private:
+  static std::string AccountName(PSID sid) {
+    wchar_t name[256], domain[256];
+    DWORD name_len = 256, domain_len = 256;
+    SID_NAME_USE use;
+    if (!LookupAccountSidW(nullptr, sid, name, &name_len, domain, &domain_len, &use)) return {};
+    std::string d = Utf8(domain);
+    return d.empty() ? Utf8(name) : d + "\\" + Utf8(name);
+  }
+};
+
 class WindowsListenerSource : public ListenerSource {
  public:
   Expected<OwnedSockets> Sample() override {
@@ -72,32 +129,7 @@ class WindowsListenerSource : public ListenerSource {
       }
     }
 
-    auto processes = SnapshotProcesses();
-    auto services = ServicesByPid();
-    std::vector<OwnedSocket> out;
-    out.reserve(entries.size());
-    for (auto& e : entries) {
-      OwnedSocket owned;
-      // PID 0 is the idle process: no real owner (and what Wine reports for every socket).
-      if (e.pid != 0) {
-        Process p;
-        p.pid = e.pid;
-        auto it = processes.find(e.pid);
-        if (it != processes.end()) p = it->second;
-        if (e.pid == kSystemPid) {
-          owned.kind = OwnerKind::kKernel;
-          if (p.name.empty()) p.name = "System";
-        } else {
-          p.exe = ImagePath(e.pid);
-          p.user = ProcessUser(e.pid);
-        }
-        if (auto s = services.find(e.pid); s != services.end()) p.service = s->second;
-        owned.holders.push_back(std::make_shared<const Process>(std::move(p)));
-      }
-      owned.socket = std::move(e);
-      out.push_back(std::move(owned));
-    }
-    return std::make_shared<const std::vector<OwnedSocket>>(std::move(out));
+    return owners_.Attribute(std::move(entries), SnapshotProcesses(), ServicesByPid());
   }
 
   std::string Backend() const override { return "iphlpapi"; }
@@ -119,45 +151,6 @@ class WindowsListenerSource : public ListenerSource {
     }
     CloseHandle(snap);
     return out;
-  }
-
-  static std::string ImagePath(uint32_t pid) {
-    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
-    if (h == nullptr) return {};
-    wchar_t path[MAX_PATH * 2];
-    DWORD len = static_cast<DWORD>(std::size(path));
-    std::string out;
-    if (QueryFullProcessImageNameW(h, 0, path, &len)) out = Utf8(std::wstring_view(path, len));
-    CloseHandle(h);
-    return out;
-  }
-
-  // DOMAIN\user of the process token; empty where the token cannot be read.
-  std::string ProcessUser(uint32_t pid) {
-    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
-    if (h == nullptr) return {};
-    std::string out;
-    HANDLE token = nullptr;
-    if (OpenProcessToken(h, TOKEN_QUERY, &token)) {
-      DWORD size = 0;
-      GetTokenInformation(token, TokenUser, nullptr, 0, &size);
-      std::vector<uint8_t> buf(size);
-      if (size > 0 && GetTokenInformation(token, TokenUser, buf.data(), size, &size)) {
-        out = AccountName(reinterpret_cast<TOKEN_USER*>(buf.data())->User.Sid);
-      }
-      CloseHandle(token);
-    }
-    CloseHandle(h);
-    return out;
-  }
-
-  std::string AccountName(PSID sid) {
-    wchar_t name[256], domain[256];
-    DWORD name_len = 256, domain_len = 256;
-    SID_NAME_USE use;
-    if (!LookupAccountSidW(nullptr, sid, name, &name_len, domain, &domain_len, &use)) return {};
-    std::string d = Utf8(domain);
-    return d.empty() ? Utf8(name) : d + "\\" + Utf8(name);
   }
 
   // pid -> "Svc1,Svc2": every running Win32 service hosted in that process (svchost hosts
@@ -186,6 +179,9 @@ class WindowsListenerSource : public ListenerSource {
     CloseServiceHandle(scm);
     return out;
   }
+
+  Win32ProcessReader reader_;
+  WinOwnerCache owners_{reader_};
 };
 
 }  // namespace
