@@ -119,7 +119,7 @@ int LearnCommand(const Options& options) {
       continue;
     }
     const bool kernel = l.owner.kind != OwnerKind::kProcess;
-    std::string name = (kernel ? std::string(ToString(l.owner.kind)) : l.owner.main.name) + "-" +
+    std::string name = (kernel ? std::string(ToString(l.owner.kind)) : l.owner.main().name) + "-" +
                        std::string(ToString(l.proto)) + "-" + std::to_string(l.port);
     if (int n = ++names[name]; n > 1) name += "-" + std::to_string(n);
     out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << name;
@@ -128,9 +128,9 @@ int LearnCommand(const Options& options) {
     if (kernel) {
       out << YAML::Key << "kind" << YAML::Value << std::string(ToString(l.owner.kind));
     } else {
-      out << YAML::Key << "process" << YAML::Value << l.owner.main.name;
-      if (!l.owner.main.service.empty()) {
-        out << YAML::Key << "service" << YAML::Value << l.owner.main.service;
+      out << YAML::Key << "process" << YAML::Value << l.owner.main().name;
+      if (!l.owner.main().service.empty()) {
+        out << YAML::Key << "service" << YAML::Value << l.owner.main().service;
       }
     }
     out << YAML::EndMap << YAML::EndMap;

@@ -18,7 +18,7 @@ std::string DescribeHolder(const std::string& listen_address, const Config& conf
   for (const Listener& l : snap.listeners->listeners) {
     if (l.proto != Proto::kTcp || l.port != port) continue;
     if (l.owner.kind == OwnerKind::kUnknown) return "an unknown process (no permission to read it)";
-    const Process& m = l.owner.main;
+    const Process& m = l.owner.main();
     return m.name + " (pid " + std::to_string(m.pid) + ", user " + m.user +
            (m.service.empty() ? "" : ", service " + m.service) + ") on " + l.address;
   }

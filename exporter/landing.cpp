@@ -74,11 +74,11 @@ std::string LandingPage(const Snapshot* snap, const std::string& telemetry_path)
        "<th>PID</th><th>Process</th><th>User</th><th>Service</th><th>Sockets</th>"
        "<th>Holders</th></tr>\n";
   for (const Listener& l : snap->listeners->listeners) {
-    const Process& m = l.owner.main;
+    const Process& m = l.owner.main();
     bool known = l.owner.kind != OwnerKind::kUnknown;
     std::string holders;
     for (const auto& p : l.owner.holders) {
-      holders += (holders.empty() ? "" : ", ") + std::to_string(p.pid);
+      holders += (holders.empty() ? "" : ", ") + std::to_string(p->pid);
     }
     h += "<tr><td>" + std::string(ToString(l.proto)) + "</td><td>" + HtmlEscape(l.address) +
          "</td><td>" + std::to_string(l.port) + "</td><td>" +

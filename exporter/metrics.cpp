@@ -175,7 +175,7 @@ std::string ListenerMetricsText(const ListenerSet& set) {
     out += "\",port=\"";
     AppendNumber(out, l.port);
     out += "\",pid=\"";
-    if (l.owner.kind != OwnerKind::kUnknown) AppendNumber(out, l.owner.main.pid);
+    if (l.owner.kind != OwnerKind::kUnknown) AppendNumber(out, l.owner.main().pid);
     out += '"';
   };
 
@@ -183,7 +183,7 @@ std::string ListenerMetricsText(const ListenerSet& set) {
                "Listening socket and its main owner, as sampled by the last collection cycle; "
                "value is always 1.");
   for (const Listener& l : set.listeners) {
-    const Process& main = l.owner.main;
+    const Process& main = l.owner.main();
     id("portwarden_listener_info", l);
     out += ",kind=\"";
     out += ToString(l.owner.kind);

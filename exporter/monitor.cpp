@@ -103,8 +103,8 @@ std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
       Presence& p = it->second;
       p.absent = kSeen;
       // The description names the main PID, which may change under the same key.
-      if (inserted || p.pid != l.owner.main.pid) {
-        p = {l.proto, l.port, l.address, l.owner.main.pid, policy::DescribeOwner(l.owner), kSeen};
+      if (inserted || p.pid != l.owner.main().pid) {
+        p = {l.proto, l.port, l.address, l.owner.main().pid, policy::DescribeOwner(l.owner), kSeen};
       }
       if (inserted && !first_) Record(out, ListenerEvent(true, it->first, p, snap.timestamp));
     }

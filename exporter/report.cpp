@@ -96,7 +96,7 @@ nlohmann::json SnapshotJson(const Snapshot& snap) {
   nlohmann::json listeners = nlohmann::json::array();
   for (const Listener& l : snap.listeners->listeners) {
     nlohmann::json holders = nlohmann::json::array();
-    for (const auto& h : l.owner.holders) holders.push_back(ProcessJson(h));
+    for (const auto& h : l.owner.holders) holders.push_back(ProcessJson(*h));
     listeners.push_back({{"proto", ToString(l.proto)},
                          {"family", ToString(l.family)},
                          {"address", l.address},
@@ -105,7 +105,7 @@ nlohmann::json SnapshotJson(const Snapshot& snap) {
                          {"sockets", l.sockets},
                          {"owner",
                           {{"kind", ToString(l.owner.kind)},
-                           {"main", ProcessJson(l.owner.main)},
+                           {"main", ProcessJson(l.owner.main())},
                            {"holders", holders}}}});
   }
   nlohmann::json collectors = nlohmann::json::array();
@@ -205,11 +205,11 @@ std::string SnapshotTable(const Snapshot& snap) {
   std::vector<std::vector<std::string>> rows = {
       {"PROTO", "LOCAL ADDRESS", "PID", "PROCESS", "USER", "SERVICE", "SOCKETS", "HOLDERS"}};
   for (const Listener& l : snap.listeners->listeners) {
-    const Process& m = l.owner.main;
+    const Process& m = l.owner.main();
     bool known = l.owner.kind != OwnerKind::kUnknown;
     std::string holders;
     for (const auto& h : l.owner.holders) {
-      holders += (holders.empty() ? "" : ",") + std::to_string(h.pid);
+      holders += (holders.empty() ? "" : ",") + std::to_string(h->pid);
     }
     rows.push_back({std::string(ToString(l.proto)), Endpoint(l),
                     known ? std::to_string(m.pid) : "-", known ? m.name : "(unknown)",

@@ -127,11 +127,14 @@ size_t AttributeHttpSysListeners(std::vector<Listener>& listeners,
     std::set<std::string> services;
     std::vector<Process> behind = QueueHolders(matches, processes, services);
     l.owner.kind = OwnerKind::kHttpSys;
-    if (l.owner.main.name.empty()) l.owner.main.name = "System";
-    l.owner.main.service = Join(services);
-    l.owner.holders.assign(1, l.owner.main);
+    Process main = l.owner.main();
+    if (main.name.empty()) main.name = "System";
+    main.service = Join(services);
+    l.owner.holders.assign(1, std::make_shared<const Process>(std::move(main)));
     for (Process& p : behind) {
-      if (p.pid != l.owner.main.pid) l.owner.holders.push_back(std::move(p));
+      if (p.pid != l.owner.main().pid) {
+        l.owner.holders.push_back(std::make_shared<const Process>(std::move(p)));
+      }
     }
     ++attributed;
   }

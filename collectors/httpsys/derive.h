@@ -25,7 +25,7 @@ Process DescribeQueueProcess(uint32_t pid, const QueueProcess* netsh,
 
 /// Gives `listeners` of kind kKernel (PID 4) to HTTP.sys where a request queue has a
 /// registered URL covering their address and port (UrlCoversEndpoint), TCP only:
-///  - owner.kind becomes kHttpSys; owner.main stays the socket's real holder (PID 4,
+///  - owner.kind becomes kHttpSys; owner.main() stays the socket's real holder (PID 4,
 ///    "System"), with `service` set to the sorted, comma-joined services of every process
 ///    behind the matching queues (e.g. "W3SVC,WinRM"), so `portwarden_listener_info` and
 ///    expectations on `service` see them;

@@ -48,13 +48,13 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
     if (!owned.holders.empty()) {
       owner.kind = owned.kind;
       size_t main = MainHolderIndex(owned.holders);
-      owner.main = *owned.holders[main];
-      owner.holders.push_back(owner.main);
+      owner.holders.reserve(owned.holders.size());
+      owner.holders.push_back(owned.holders[main]);
       for (size_t i = 0; i < owned.holders.size(); ++i) {
-        if (i != main) owner.holders.push_back(*owned.holders[i]);
+        if (i != main) owner.holders.push_back(owned.holders[i]);
       }
     }
-    GroupKey key{s.proto, s.family, s.address, s.port, owner.kind, owner.main.pid};
+    GroupKey key{s.proto, s.family, s.address, s.port, owner.kind, owner.main().pid};
     auto [it, inserted] = groups.try_emplace(key);
     Listener& l = it->second;
     if (inserted) {
@@ -71,7 +71,7 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
     // Workers of a REUSEPORT group each hold their own socket: keep the union of holders.
     for (auto& p : owner.holders) {
       bool known = std::any_of(l.owner.holders.begin(), l.owner.holders.end(),
-                               [&](const Process& h) { return h.pid == p.pid; });
+                               [&](const ProcessRef& h) { return h->pid == p->pid; });
       if (!known) l.owner.holders.push_back(std::move(p));
     }
   }

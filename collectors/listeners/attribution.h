@@ -9,8 +9,6 @@
 
 namespace portwarden {
 
-/// A process as read once and shared by every socket it holds.
-using ProcessRef = std::shared_ptr<const Process>;
 
 /// A socket with every process holding it (empty: owner unreadable or gone).
 struct OwnedSocket {

@@ -1,5 +1,6 @@
 #include "collectors/listeners/listener.h"
 
+#include <algorithm>
 #include <tuple>
 
 namespace portwarden {
@@ -18,9 +19,20 @@ std::string_view ToString(OwnerKind kind) {
   return "unknown";
 }
 
+const Process& Owner::main() const {
+  static const Process kNone;
+  return holders.empty() ? kNone : *holders.front();
+}
+
+bool Owner::operator==(const Owner& other) const {
+  return kind == other.kind &&
+         std::equal(holders.begin(), holders.end(), other.holders.begin(), other.holders.end(),
+                    [](const ProcessRef& a, const ProcessRef& b) { return a == b || *a == *b; });
+}
+
 bool ListenerLess(const Listener& a, const Listener& b) {
-  return std::tie(a.port, a.proto, a.family, a.address, a.owner.main.pid) <
-         std::tie(b.port, b.proto, b.family, b.address, b.owner.main.pid);
+  return std::tie(a.port, a.proto, a.family, a.address, a.owner.main().pid) <
+         std::tie(b.port, b.proto, b.family, b.address, b.owner.main().pid);
 }
 
 }  // namespace portwarden

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,12 +46,20 @@ struct Process {
   bool operator==(const Process&) const = default;
 };
 
+/// A process as read once and then shared (immutable) by every socket and listener it
+/// holds: one object per process, not a copy per listener.
+using ProcessRef = std::shared_ptr<const Process>;
+
 /// Who holds a listener: a main process and every holder.
 struct Owner {
   OwnerKind kind = OwnerKind::kUnknown;
-  Process main;                  ///< the holder whose parent is not a holder
-  std::vector<Process> holders;  ///< every process holding the socket(s), main first
-  bool operator==(const Owner&) const = default;
+  /// Every process holding the socket(s), the main one first: the holder whose parent is
+  /// not a holder. Never null; empty when the owner is unknown.
+  std::vector<ProcessRef> holders;
+  /// The main holder (holders.front()), or an empty Process (PID 0) if there is none.
+  const Process& main() const;
+  /// The same kind and the same processes, compared by value.
+  bool operator==(const Owner& other) const;
 };
 
 /// Sockets sharing proto, address, port and owner: one listener (an SO_REUSEPORT group

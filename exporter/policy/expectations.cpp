@@ -267,7 +267,7 @@ std::string ToString(const ListenSpec& spec) {
 }
 
 bool OwnerPattern::Matches(const Owner& owner) const {
-  const Process& main = owner.main;
+  const Process& main = owner.main();
   return (!kind || *kind == owner.kind) && (!process || ProcessNameMatches(*process, main.name)) &&
          (!exe || GlobMatch(*exe, main.exe)) &&
          (!service || ServiceMatches(*service, main.service)) &&

@@ -39,9 +39,9 @@ std::vector<Bound> Prepare(const std::vector<Listener>& listeners) {
   // Sorted, the findings do not depend on the collector's order; the PID only breaks ties.
   std::sort(bounds.begin(), bounds.end(), [](const Bound& a, const Bound& b) {
     return std::tie(a.listener->port, a.listener->proto, a.address, a.identity,
-                    a.listener->owner.main.pid) < std::tie(b.listener->port, b.listener->proto,
+                    a.listener->owner.main().pid) < std::tie(b.listener->port, b.listener->proto,
                                                            b.address, b.identity,
-                                                           b.listener->owner.main.pid);
+                                                           b.listener->owner.main().pid);
   });
   return bounds;
 }
@@ -67,10 +67,10 @@ std::string Endpoint(const Bound& bound) {
 
 /// The policy never asks the OS, so the platform of a process owner is read from its data.
 bool LooksLikeWindows(const Owner& owner) {
-  const std::string& exe = owner.main.exe;
+  const std::string& exe = owner.main().exe;
   return owner.kind == OwnerKind::kHttpSys || owner.kind == OwnerKind::kKernel ||
          (exe.size() > 2 && exe[1] == ':') || exe.rfind("\\\\", 0) == 0 ||
-         GlobMatch("*.exe", owner.main.name);
+         GlobMatch("*.exe", owner.main().name);
 }
 
 std::string FindCommand(Proto proto, uint16_t port, bool windows) {
@@ -396,7 +396,7 @@ class Evaluator {
     }
     const bool windows = LooksLikeWindows(l.owner);
     return "Find it with `" + FindCommand(l.proto, l.port, windows) + "`, then stop it (`" +
-           StopCommand(l.owner.main, windows) + "`) or change its configuration so it leaves " +
+           StopCommand(l.owner.main(), windows) + "`) or change its configuration so it leaves " +
            std::string(where) + ".";
   }
 
@@ -426,13 +426,13 @@ std::string_view ToString(FindingKind kind) {
 }
 
 std::string OwnerIdentity(const Owner& owner) {
-  std::string identity = std::string(ToString(owner.kind)) + ":" + owner.main.name;
-  if (!owner.main.service.empty()) identity += ":" + owner.main.service;
+  std::string identity = std::string(ToString(owner.kind)) + ":" + owner.main().name;
+  if (!owner.main().service.empty()) identity += ":" + owner.main().service;
   return identity;
 }
 
 std::string DescribeOwner(const Owner& owner) {
-  const Process& main = owner.main;
+  const Process& main = owner.main();
   const std::string pid = "pid " + std::to_string(main.pid);
   const std::string name = main.name.empty() ? "System" : main.name;
   switch (owner.kind) {

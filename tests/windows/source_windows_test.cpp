@@ -107,7 +107,7 @@ void ExpectOwner(const Owner& owner, uint32_t windows_pid, OwnerKind windows_kin
     return;
   }
   EXPECT_EQ(owner.kind, windows_kind);
-  EXPECT_EQ(owner.main.pid, windows_pid);
+  EXPECT_EQ(owner.main().pid, windows_pid);
 }
 
 class WindowsSourceTest : public ::testing::Test {

@@ -18,8 +18,11 @@ Snapshot Sample(const std::string& process = "nginx") {
   l.port = 80;
   l.sockets = 4;
   l.owner.kind = OwnerKind::kProcess;
-  l.owner.main = {812, 1, process, "/usr/sbin/nginx", "root", "nginx.service"};
-  l.owner.holders = {l.owner.main, {813, 812, "nginx", "/usr/sbin/nginx", "www-data", ""}};
+  l.owner.holders = {
+      std::make_shared<const Process>(
+          Process{812, 1, process, "/usr/sbin/nginx", "root", "nginx.service"}),
+      std::make_shared<const Process>(
+          Process{813, 812, "nginx", "/usr/sbin/nginx", "www-data", ""})};
   ListenerSet set;
   set.listeners.push_back(l);
   Listener u;
@@ -159,12 +162,12 @@ TEST(ListenerMetricsText, IsWhatPrometheusCppWritesForTheSameSeries) {
     std::vector<ClientMetric::Label> id = {
         {"proto", std::string(ToString(l.proto))}, {"family", std::string(ToString(l.family))},
         {"address", l.address}, {"port", std::to_string(l.port)},
-        {"pid", known ? std::to_string(l.owner.main.pid) : ""}};
+        {"pid", known ? std::to_string(l.owner.main().pid) : ""}};
     auto labels = id;
     labels.push_back({"kind", std::string(ToString(l.owner.kind))});
-    labels.push_back({"process", l.owner.main.name});
-    labels.push_back({"user", l.owner.main.user});
-    labels.push_back({"service", l.owner.main.service});
+    labels.push_back({"process", l.owner.main().name});
+    labels.push_back({"user", l.owner.main().user});
+    labels.push_back({"service", l.owner.main().service});
     add(info, labels, 1);
     add(sockets, id, l.sockets);
     add(processes, id, static_cast<double>(l.owner.holders.size()));

@@ -20,19 +20,14 @@ Listener Kernel(std::string address, uint16_t port, Proto proto = Proto::kTcp) {
   l.address = std::move(address);
   l.port = port;
   l.owner.kind = OwnerKind::kKernel;
-  l.owner.main.pid = 4;
-  l.owner.main.name = "System";
-  l.owner.holders = {l.owner.main};
+  l.owner.holders = {std::make_shared<const Process>(Process{.pid = 4, .name = "System"})};
   return l;
 }
 
 Listener Nginx(std::string address, uint16_t port) {
   Listener l = Kernel(std::move(address), port);
   l.owner.kind = OwnerKind::kProcess;
-  l.owner.main = Process{};
-  l.owner.main.pid = 812;
-  l.owner.main.name = "nginx.exe";
-  l.owner.holders = {l.owner.main};
+  l.owner.holders = {std::make_shared<const Process>(Process{.pid = 812, .name = "nginx.exe"})};
   return l;
 }
 
@@ -120,9 +115,9 @@ TEST(AttributeHttpSysListeners, Table) {
     const Owner& owner = listeners[0].owner;
     EXPECT_EQ(n, c.kind == OwnerKind::kHttpSys ? 1u : 0u) << c.name;
     EXPECT_EQ(owner.kind, c.kind) << c.name;
-    EXPECT_EQ(owner.main.service, c.service) << c.name;
+    EXPECT_EQ(owner.main().service, c.service) << c.name;
     std::vector<uint32_t> pids;
-    for (const auto& h : owner.holders) pids.push_back(h.pid);
+    for (const auto& h : owner.holders) pids.push_back(h->pid);
     EXPECT_EQ(pids, c.holders) << c.name;
   }
 }
@@ -132,12 +127,12 @@ TEST(AttributeHttpSysListeners, HoldersAreNamed) {
   AttributeHttpSysListeners(listeners, {kIis}, kProcesses);
   const auto& holders = listeners[0].owner.holders;
   ASSERT_EQ(holders.size(), 3u);
-  EXPECT_EQ(holders[0].name, "System");
-  EXPECT_EQ(holders[1].name, "w3wp.exe");
-  EXPECT_EQ(holders[1].exe, "c:\\windows\\system32\\inetsrv\\w3wp.exe");
-  EXPECT_EQ(holders[2].name, "svchost.exe");
-  EXPECT_EQ(holders[2].service, "W3SVC,WAS");
-  EXPECT_EQ(listeners[0].owner.main.pid, 4u) << "the socket's holder stays PID 4";
+  EXPECT_EQ(holders[0]->name, "System");
+  EXPECT_EQ(holders[1]->name, "w3wp.exe");
+  EXPECT_EQ(holders[1]->exe, "c:\\windows\\system32\\inetsrv\\w3wp.exe");
+  EXPECT_EQ(holders[2]->name, "svchost.exe");
+  EXPECT_EQ(holders[2]->service, "W3SVC,WAS");
+  EXPECT_EQ(listeners[0].owner.main().pid, 4u) << "the socket's holder stays PID 4";
 }
 
 TEST(CheckPendingRestart, Table) {

@@ -123,10 +123,10 @@ TEST(HttpSysExporter, SeedScenarioFixed) {
 
   const Listener& iis = At(snap, "172.16.1.1", 80);
   EXPECT_EQ(iis.owner.kind, OwnerKind::kHttpSys);
-  EXPECT_EQ(iis.owner.main.pid, 4u);
-  EXPECT_EQ(iis.owner.main.service, "W3SVC,WAS");
+  EXPECT_EQ(iis.owner.main().pid, 4u);
+  EXPECT_EQ(iis.owner.main().service, "W3SVC,WAS");
   EXPECT_EQ(iis.owner.holders.size(), 4u) << "System, two w3wp.exe, WAS";
-  EXPECT_EQ(At(snap, "172.16.1.1", 5985).owner.main.service, "WinRM");
+  EXPECT_EQ(At(snap, "172.16.1.1", 5985).owner.main().service, "WinRM");
   EXPECT_EQ(At(snap, "0.0.0.0", 445).owner.kind, OwnerKind::kKernel);
   EXPECT_EQ(snap.httpsys.attributed_listeners, 2u);
 

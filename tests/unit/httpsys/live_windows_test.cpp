@@ -134,9 +134,9 @@ TEST(HttpSysLive, HttpAddUrlBoundPortIsAttributed) {
   } else {
     EXPECT_EQ(attributed, 1u);
     EXPECT_EQ(owner.kind, OwnerKind::kHttpSys);
-    EXPECT_EQ(owner.main.pid, 4u);
+    EXPECT_EQ(owner.main().pid, 4u);
     ASSERT_EQ(owner.holders.size(), 2u);
-    EXPECT_EQ(owner.holders[1].pid, GetCurrentProcessId());
+    EXPECT_EQ(owner.holders[1]->pid, GetCurrentProcessId());
   }
 }
 
@@ -185,7 +185,7 @@ TEST(HttpSysLive, WholeCollectionOnThisPlatform) {
     for (const auto& [name, s] : status) EXPECT_TRUE(s->success) << name << ": " << s->error;
     EXPECT_EQ(ours->owner.kind, OwnerKind::kHttpSys);
     bool ours_listed = false;
-    for (const auto& h : ours->owner.holders) ours_listed |= h.pid == GetCurrentProcessId();
+    for (const auto& h : ours->owner.holders) ours_listed |= h->pid == GetCurrentProcessId();
     EXPECT_TRUE(ours_listed);
   }
 }

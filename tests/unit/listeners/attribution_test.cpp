@@ -43,9 +43,9 @@ TEST(BuildListeners, ReuseportGroupIsOneListener) {
   EXPECT_EQ(l.port, 80);
   EXPECT_EQ(l.sockets, 2);
   EXPECT_EQ(l.owner.kind, OwnerKind::kProcess);
-  EXPECT_EQ(l.owner.main.pid, 100u);
+  EXPECT_EQ(l.owner.main().pid, 100u);
   ASSERT_EQ(l.owner.holders.size(), 3u);
-  EXPECT_EQ(l.owner.holders[0].pid, 100u);
+  EXPECT_EQ(l.owner.holders[0]->pid, 100u);
   EXPECT_EQ(set.tcp, 2u);
   EXPECT_EQ(set.udp, 0u);
 }
@@ -64,8 +64,8 @@ TEST(BuildListeners, DifferentOwnersStaySeparateAndUnknownIsCounted) {
   EXPECT_EQ(set.listeners[0].sockets, 2);
   EXPECT_EQ(set.unattributed_udp, 1u);
   EXPECT_EQ(set.unattributed_tcp, 0u);
-  EXPECT_EQ(set.listeners[1].owner.main.name, "nginx");
-  EXPECT_EQ(set.listeners[2].owner.main.name, "apache2");
+  EXPECT_EQ(set.listeners[1].owner.main().name, "nginx");
+  EXPECT_EQ(set.listeners[2].owner.main().name, "apache2");
 }
 
 TEST(BuildListeners, FiltersAndCap) {

@@ -16,12 +16,12 @@ Owner ProcessOwner(std::string name, std::string exe = "", std::string service =
                    std::string user = "") {
   Owner owner;
   owner.kind = OwnerKind::kProcess;
-  owner.main = {.pid = 812,
-                .ppid = 1,
-                .name = std::move(name),
-                .exe = std::move(exe),
-                .user = std::move(user),
-                .service = std::move(service)};
+  owner.holders = {std::make_shared<const Process>(Process{.pid = 812,
+                                                           .ppid = 1,
+                                                           .name = std::move(name),
+                                                           .exe = std::move(exe),
+                                                           .user = std::move(user),
+                                                           .service = std::move(service)})};
   return owner;
 }
 
@@ -296,8 +296,7 @@ TEST(OwnerPattern, KindAndExe) {
   pattern.kind = OwnerKind::kHttpSys;
   Owner http_sys;
   http_sys.kind = OwnerKind::kHttpSys;
-  http_sys.main.pid = 4;
-  http_sys.main.name = "System";
+  http_sys.holders = {std::make_shared<const Process>(Process{.pid = 4, .name = "System"})};
   EXPECT_TRUE(pattern.Matches(http_sys));
   EXPECT_FALSE(pattern.Matches(ProcessOwner("System")));
 

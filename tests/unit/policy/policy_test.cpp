@@ -13,21 +13,19 @@ namespace {
 Owner ProcessOwner(std::string name, uint32_t pid, std::string service = "", std::string exe = "") {
   Owner owner;
   owner.kind = OwnerKind::kProcess;
-  owner.main = {.pid = pid,
-                .ppid = 1,
-                .name = std::move(name),
-                .exe = std::move(exe),
-                .user = "root",
-                .service = std::move(service)};
-  owner.holders = {owner.main};
+  owner.holders = {std::make_shared<const Process>(Process{.pid = pid,
+                                                           .ppid = 1,
+                                                           .name = std::move(name),
+                                                           .exe = std::move(exe),
+                                                           .user = "root",
+                                                           .service = std::move(service)})};
   return owner;
 }
 
 Owner HttpSys() {
   Owner owner;
   owner.kind = OwnerKind::kHttpSys;
-  owner.main.pid = 4;
-  owner.main.name = "System";
+  owner.holders = {std::make_shared<const Process>(Process{.pid = 4, .name = "System"})};
   return owner;
 }
 
@@ -406,7 +404,7 @@ TEST(DescribeOwner, ShortTexts) {
   EXPECT_EQ(DescribeOwner(Kernel()), "kernel (System, pid 4)");
   EXPECT_EQ(DescribeOwner(Unknown()), "unknown");
   Owner unreadable;
-  unreadable.main.pid = 812;
+  unreadable.holders = {std::make_shared<const Process>(Process{.pid = 812})};
   EXPECT_EQ(DescribeOwner(unreadable), "unknown (pid 812)");
 }
 
