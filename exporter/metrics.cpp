@@ -195,24 +195,24 @@ std::string ListenerMetricsText(const ListenerSet& set) {
     AppendLabelValue(out, main.service);
     out += "\"} 1\n";
   }
-  AppendHeader(out, "portwarden_listener_sockets",
+  // A family of one series per listener, labelled by the listener alone.
+  auto per_listener = [&](std::string_view name, std::string_view help, auto value) {
+    AppendHeader(out, name, help);
+    for (const Listener& l : set.listeners) {
+      id(name, l);
+      out += "} ";
+      AppendNumber(out, value(l));
+      out += '\n';
+    }
+  };
+  per_listener("portwarden_listener_sockets",
                "Sockets behind one listener (SO_REUSEPORT groups count each socket), as sampled "
-               "by the last collection cycle.");
-  for (const Listener& l : set.listeners) {
-    id("portwarden_listener_sockets", l);
-    out += "} ";
-    AppendNumber(out, l.sockets);
-    out += '\n';
-  }
-  AppendHeader(out, "portwarden_listener_processes",
+               "by the last collection cycle.",
+               [](const Listener& l) { return static_cast<uint64_t>(l.sockets); });
+  per_listener("portwarden_listener_processes",
                "Processes holding the listener's socket(s) (e.g. a master and its workers), as "
-               "sampled by the last collection cycle.");
-  for (const Listener& l : set.listeners) {
-    id("portwarden_listener_processes", l);
-    out += "} ";
-    AppendNumber(out, l.owner.holders.size());
-    out += '\n';
-  }
+               "sampled by the last collection cycle.",
+               [](const Listener& l) { return l.owner.holders.size(); });
 
   std::map<std::pair<Proto, uint16_t>, std::set<std::string>> owners;
   for (const Listener& l : set.listeners) {

@@ -296,7 +296,7 @@ TEST(OwnerPattern, KindAndExe) {
   pattern.kind = OwnerKind::kHttpSys;
   Owner http_sys;
   http_sys.kind = OwnerKind::kHttpSys;
-  http_sys.holders = {std::make_shared<const Process>(Process{.pid = 4, .name = "System"})};
+  http_sys.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", ""})};
   EXPECT_TRUE(pattern.Matches(http_sys));
   EXPECT_FALSE(pattern.Matches(ProcessOwner("System")));
 

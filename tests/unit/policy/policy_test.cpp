@@ -25,7 +25,7 @@ Owner ProcessOwner(std::string name, uint32_t pid, std::string service = "", std
 Owner HttpSys() {
   Owner owner;
   owner.kind = OwnerKind::kHttpSys;
-  owner.holders = {std::make_shared<const Process>(Process{.pid = 4, .name = "System"})};
+  owner.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", ""})};
   return owner;
 }
 
@@ -404,7 +404,7 @@ TEST(DescribeOwner, ShortTexts) {
   EXPECT_EQ(DescribeOwner(Kernel()), "kernel (System, pid 4)");
   EXPECT_EQ(DescribeOwner(Unknown()), "unknown");
   Owner unreadable;
-  unreadable.holders = {std::make_shared<const Process>(Process{.pid = 812})};
+  unreadable.holders = {std::make_shared<const Process>(Process{812, 0, "", "", "", ""})};
   EXPECT_EQ(DescribeOwner(unreadable), "unknown (pid 812)");
 }
 
