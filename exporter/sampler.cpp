@@ -4,8 +4,8 @@
 #include <string>
 
 #include "exporter/heap.h"
-#include "exporter/metrics.h"
 #include "exporter/logging.h"
+#include "exporter/metrics.h"
 
 namespace portwarden {
 
