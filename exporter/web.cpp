@@ -67,10 +67,9 @@ std::optional<int> ParseWeight(std::string_view q) {
   return thousandths;
 }
 
-// A render's scratch (the JSON tree or the metric families, ~10x the text) was freed in
-// this worker's malloc arena: with one arena per worker the RSS would settle at workers x
-// peak render (700 MB with 5000 listeners, measured). A large render gives it back at once;
-// a small one (a snapshot's own families) is not worth the trim, which takes milliseconds.
+// A large render's scratch (a JSON tree is ~10x its text) was freed in the middle of the
+// heap, which glibc would otherwise keep: a large render gives it back at once; a small
+// one (a snapshot's own families) is not worth the trim, which takes milliseconds.
 void AfterRender(size_t text_size) {
   if (text_size >= 256 * 1024) ReleaseFreeHeap();
 }

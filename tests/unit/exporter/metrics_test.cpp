@@ -134,23 +134,21 @@ TEST(ListenerMetricsText, IsWhatPrometheusCppWritesForTheSameSeries) {
   const ListenerSet& set = *snap.listeners;
   using prometheus::ClientMetric;
   using prometheus::MetricFamily;
-  using prometheus::MetricType;
-  MetricFamily info{"portwarden_listener_info",
-                    "Listening socket and its main owner, as sampled by the last collection "
-                    "cycle; value is always 1.",
-                    MetricType::Gauge, {}};
-  MetricFamily sockets{"portwarden_listener_sockets",
-                       "Sockets behind one listener (SO_REUSEPORT groups count each socket), as "
-                       "sampled by the last collection cycle.",
-                       MetricType::Gauge, {}};
-  MetricFamily processes{"portwarden_listener_processes",
-                         "Processes holding the listener's socket(s) (e.g. a master and its "
-                         "workers), as sampled by the last collection cycle.",
-                         MetricType::Gauge, {}};
-  MetricFamily owners{"portwarden_port_owners",
-                      "Distinct owners holding a port (any address), as sampled by the last "
-                      "collection cycle; more than 1 means a shared port.",
-                      MetricType::Gauge, {}};
+  auto gauge = [](std::string name, std::string help) {
+    return MetricFamily{std::move(name), std::move(help), prometheus::MetricType::Gauge, {}};
+  };
+  MetricFamily info = gauge("portwarden_listener_info",
+                            "Listening socket and its main owner, as sampled by the last "
+                            "collection cycle; value is always 1.");
+  MetricFamily sockets = gauge("portwarden_listener_sockets",
+                               "Sockets behind one listener (SO_REUSEPORT groups count each "
+                               "socket), as sampled by the last collection cycle.");
+  MetricFamily processes = gauge("portwarden_listener_processes",
+                                 "Processes holding the listener's socket(s) (e.g. a master and "
+                                 "its workers), as sampled by the last collection cycle.");
+  MetricFamily owners = gauge("portwarden_port_owners",
+                              "Distinct owners holding a port (any address), as sampled by the "
+                              "last collection cycle; more than 1 means a shared port.");
   auto add = [](MetricFamily& family, std::vector<ClientMetric::Label> labels, double value) {
     ClientMetric m;
     m.label = std::move(labels);
