@@ -6,6 +6,14 @@ if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
   set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
 endif()
 
+# ccache, when installed (scripts/install-deps.sh installs it): rebuilds of the same sources
+# in another checkout or build directory (Linux, sanitizers, worktrees) hit the cache.
+find_program(PORTWARDEN_CCACHE ccache)
+if(PORTWARDEN_CCACHE)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env CCACHE_BASEDIR=${PROJECT_SOURCE_DIR}
+      CCACHE_NOHASHDIR=1 ${PORTWARDEN_CCACHE})
+endif()
+
 add_library(portwarden_settings INTERFACE)
 target_compile_options(portwarden_settings INTERFACE -Wall -Wextra -Wpedantic)
 target_include_directories(portwarden_settings INTERFACE ${PROJECT_SOURCE_DIR})

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  g++ make cmake pkgconf ca-certificates git
+  g++ make cmake pkgconf ca-certificates git ccache
   prometheus-cpp-dev libcivetweb-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libssl-dev openssl zlib1g-dev
   # tests: promtool and the real servers, ss to cross-check owners, curl for humans
