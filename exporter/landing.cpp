@@ -34,7 +34,7 @@ ul.findings{list-style:none;padding:0;margin:0}
 code{background:#f6f8fa;border:1px solid var(--line);border-radius:3px;padding:0 4px}
 #summary{font-size:1.05em}#refresh{color:#8b949e;font-size:.9em}
 form#filter{margin:.3em 0 .6em}form#filter input[type=search]{width:24em;padding:3px 6px}
-td.when{white-space:nowrap}
+td.when,td.nowrap{white-space:nowrap}
 </style>)";
 
 // Progressive enhancement: without it the page is complete, sorts and filters through links
@@ -60,7 +60,8 @@ constexpr char kScript[] = R"(<script>
       var parts = fresh.querySelectorAll('[data-live]'), same = true;
       parts.forEach(function (n) { same = same && document.getElementById(n.id) !== null; });
       if (!same) {  /* another layout (the first collection finished): take all of it */
-        document.querySelector('main').replaceWith(document.importNode(fresh.querySelector('main'), true));
+        var main = document.importNode(fresh.querySelector('main'), true);
+        document.querySelector('main').replaceWith(main);
       } else {
         parts.forEach(function (n) {
           document.getElementById(n.id).replaceWith(document.importNode(n, true));
@@ -338,8 +339,9 @@ std::string EventSection(const Snapshot& snap) {
                                                      : "";
     h += "<tr data-type=\"" + HtmlEscape(e.type) + "\">" + When(snap.timestamp, e.time) +
          "<td" + cls + ">" + HtmlEscape(e.type) + "</td><td>" + HtmlEscape(e.kind) +
-         "</td><td>" + HtmlEscape(e.rule) + "</td><td>" + Where(e.proto, e.address, e.port) +
-         "</td><td>" + HtmlEscape(e.owner) + "</td><td>" + HtmlEscape(e.detail) + "</td></tr>\n";
+         "</td><td>" + HtmlEscape(e.rule) + "</td><td class=\"nowrap\">" +
+         Where(e.proto, e.address, e.port) + "</td><td>" + HtmlEscape(e.owner) + "</td><td>" +
+         HtmlEscape(e.detail) + "</td></tr>\n";
   }
   h += "</table>\n";
   if (events->size() > shown) {
@@ -492,6 +494,7 @@ std::string LandingPage(const Snapshot* snap, const std::string& telemetry_path,
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
       "<title>portwarden</title>"
+      "<link rel=\"icon\" href=\"data:,\">"  // no /favicon.ico request (a 404)
       // Without the script the page still refreshes, as a whole.
       "<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>\n" +
       std::string(kStyle) + "</head><body>\n<header><h1>portwarden</h1><span class=\"meta\">" +
