@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "collectors/common/text.h"
 #include "exporter/build_info.h"
 #include "exporter/httpsys_metrics.h"
 
@@ -93,21 +94,6 @@ constexpr char kScript[] = R"(<script>
 })();
 </script>)";
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // application/x-www-form-urlencoded, as browsers send a GET form. A '%' without two hex
 // digits stays as it is.
 std::string UrlDecode(std::string_view text) {
@@ -115,9 +101,9 @@ std::string UrlDecode(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '+') {
       out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && HexDigit(text[i + 1]) >= 0 &&
-               HexDigit(text[i + 2]) >= 0) {
-      out += static_cast<char>(HexDigit(text[i + 1]) * 16 + HexDigit(text[i + 2]));
+    } else if (text[i] == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
+               HexValue(text[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
       i += 2;
     } else {
       out += text[i];
@@ -221,7 +207,7 @@ struct Term {
 
 std::vector<Term> ParseFilter(std::string_view filter) {
   std::vector<Term> terms;
-  std::string lowered = Lower(filter);
+  std::string lowered = ToLowerAscii(filter);
   std::string_view rest = lowered;
   while (!rest.empty()) {
     const size_t space = rest.find(' ');
@@ -241,7 +227,7 @@ std::vector<Term> ParseFilter(std::string_view filter) {
 bool Matches(const Row& row, const std::vector<Term>& terms) {
   for (const Term& t : terms) {
     auto hit = [&](size_t i) {
-      const std::string cell = Lower(row.cells[i]);
+      const std::string cell = ToLowerAscii(row.cells[i]);
       if (t.column && kColumns[i].numeric) return cell == t.text;
       return cell.find(t.text) != std::string::npos;
     };
