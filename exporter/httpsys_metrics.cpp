@@ -416,7 +416,7 @@ nlohmann::json HttpSysJson(const HttpSysState& s) {
           {"skipped", s.skipped}};
 }
 
-std::string HttpSysLandingSection(const HttpSysState& s) {
+std::string HttpSysLandingSection(const HttpSysState& s, double now) {
   if (!s.collected) return {};
   std::string h = "<h2>HTTP.sys</h2>\n<p>IP listen list: ";
   h += s.iplisten_registry ? "registry " + HtmlEscape(JoinAddresses(*s.iplisten_registry))
@@ -469,26 +469,46 @@ std::string HttpSysLandingSection(const HttpSysState& s) {
   }
   if (s.tls_bindings && !s.tls_bindings->empty()) {
     h += "<h3>TLS bindings</h3>\n<table><tr><th>Kind</th><th>Endpoint</th><th>Certificate"
-         "</th><th>Store</th><th>Expires</th></tr>\n";
+         "</th><th>Store</th><th>Expires</th><th>Validity</th></tr>\n";
     for (const TlsBinding& b : *s.tls_bindings) {
+      std::string validity;
+      if (b.not_after) {
+        const double days = (static_cast<double>(*b.not_after) - now) / 86400;
+        validity = days < 0    ? "<td class=\"err\">expired</td>"
+                   : days < 30 ? "<td class=\"warn\">expires in " +
+                                     std::to_string(static_cast<int>(days)) + " day(s)</td>"
+                               : "<td class=\"ok\">" + std::to_string(static_cast<int>(days)) +
+                                     " days left</td>";
+      } else {
+        validity = "<td>unknown</td>";
+      }
       h += "<tr><td>" + std::string(KindLabel(b.kind)) + "</td><td>" + HtmlEscape(b.endpoint) +
            "</td><td>" + HtmlEscape(b.cert_hash) + "</td><td>" + HtmlEscape(b.store) + "</td><td>" +
-           (b.not_after ? FormatDate(*b.not_after) : "") + "</td></tr>\n";
+           (b.not_after ? FormatDate(*b.not_after) : "") + "</td>" + validity + "</tr>\n";
     }
     h += "</table>\n";
   }
   if (s.urlacls) {
-    h += "<p>" + std::to_string(s.urlacls->size()) + " URL reservation(s) (from " +
-         HtmlEscape(s.urlacl_source) + ")";
-    if (s.latent && !s.latent->unexpected_reservations.empty()) {
-      h += "; on a port expected elsewhere: ";
-      std::string urls;
-      for (const auto& u : s.latent->unexpected_reservations) {
-        urls += (urls.empty() ? "" : ", ") + HtmlEscape(u);
+    h += "<h3>URL reservations</h3>\n<p>" + std::to_string(s.urlacls->size()) +
+         " reservation(s), from the " + HtmlEscape(s.urlacl_source) + ".</p>\n";
+    const std::vector<std::string> none;
+    const auto& unexpected = s.latent ? s.latent->unexpected_reservations : none;
+    if (!s.urlacls->empty()) {
+      h += "<table><tr><th>URL</th><th>Principals</th><th>Note</th></tr>\n";
+      for (const httpsys::UrlReservation& r : *s.urlacls) {
+        std::string principals;
+        for (const auto& p : r.principals) {
+          principals += (principals.empty() ? "" : "<br>") + HtmlEscape(Principal(p)) +
+                        (p.listen ? " listen" : "") + (p.delegate ? " delegate" : "");
+        }
+        const bool elsewhere =
+            std::find(unexpected.begin(), unexpected.end(), r.url) != unexpected.end();
+        h += "<tr><td>" + HtmlEscape(r.url) + "</td><td>" + principals + "</td>" +
+             (elsewhere ? "<td class=\"err\">on a port expected elsewhere</td>" : "<td></td>") +
+             "</tr>\n";
       }
-      h += urls;
+      h += "</table>\n";
     }
-    h += ".</p>\n";
   }
   size_t ranges = 0;
   for (const auto& l : s.excluded_port_ranges) ranges += l.ranges.size();

@@ -53,7 +53,9 @@ nlohmann::json ExcludedPortRangeJson(const httpsys::ExcludedPortRange& range);
 /// was not collected.
 nlohmann::json HttpSysJson(const httpsys::HttpSysState& state);
 
-/// The HTTP.sys section of the status page; empty where HTTP.sys was not collected.
-std::string HttpSysLandingSection(const httpsys::HttpSysState& state);
+/// The HTTP.sys section of the status page: listen lists, request queues, TLS bindings
+/// with their expiry as of `now` (Unix seconds), URL reservations; empty where HTTP.sys was
+/// not collected.
+std::string HttpSysLandingSection(const httpsys::HttpSysState& state, double now);
 
 }  // namespace portwarden

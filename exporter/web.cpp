@@ -424,7 +424,9 @@ int WebServer::Handle(mg_connection* conn) {
   }
   if (uri == "/") {
     Send(conn, 200, "OK", "text/html; charset=utf-8",
-         LandingPage(snap.get(), options_.telemetry_path), head);
+         LandingPage(snap.get(), options_.telemetry_path,
+                     ParseLandingQuery(req->query_string ? req->query_string : "")),
+         head);
     return 200;
   }
   Send(conn, 404, "Not Found", "text/plain; charset=utf-8", "not found\n", head);

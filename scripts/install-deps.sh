@@ -10,13 +10,36 @@ packages=(
   libgtest-dev libgmock-dev libssl-dev openssl zlib1g-dev
   # tests: promtool and the real servers, ss to cross-check owners, curl for humans
   prometheus prometheus-alertmanager iproute2 procps curl
+  # the status page test: headless Chromium, driven by playwright-core on Node.js
+  chromium fonts-liberation nodejs
 )
+# Debian ships npm apart from nodejs; a nodejs that bundles it (NodeSource) conflicts with it.
+command -v npm >/dev/null || packages+=(npm)
+
+# The browser test's npm packages, exactly as locked, into tests/browser/node_modules.
+# Offline-safe: nothing is fetched when the locked version is installed already.
+# playwright-core never downloads a browser: the test points it at /usr/bin/chromium.
+npm_ci() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+  if node -e 'const d = process.argv[1];
+      const want = require(d + "/package-lock.json").packages["node_modules/playwright-core"].version;
+      process.exit(require(d + "/node_modules/playwright-core/package.json").version === want ? 0 : 1)' \
+      "$dir" 2>/dev/null; then
+    return 0
+  fi
+  echo "install-deps: npm ci in $dir" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --prefer-offline >/dev/null)
+}
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  npm_ci
+  exit 0
+fi
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -34,3 +57,4 @@ fi
 trap '[ -n "$created_policy" ] && $sudo rm -f "$policy"' EXIT
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+npm_ci

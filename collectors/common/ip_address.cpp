@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "collectors/common/text.h"
+
 namespace portwarden {
 namespace {
 
@@ -26,13 +28,6 @@ std::optional<std::array<uint8_t, 4>> ParseIpv4(std::string_view s) {
     if (part < 3) s.remove_prefix(dot + 1);
   }
   return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Appends the 16-bit groups of one side of "::" to `groups`. An IPv4 tail is allowed only

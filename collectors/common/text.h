@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace portwarden {
@@ -9,5 +10,11 @@ std::string_view Trim(std::string_view s);
 
 /// ASCII case-insensitive equality, as header names, tokens and netsh labels compare.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+/// `s` with ASCII letters in lower case.
+std::string ToLowerAscii(std::string_view s);
+
+/// The value of a hex digit (either case), or -1 if `c` is none.
+int HexValue(char c);
 
 }  // namespace portwarden

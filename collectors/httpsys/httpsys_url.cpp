@@ -11,7 +11,7 @@ namespace {
 
 using internal::IsHostName;
 using internal::ParsePort;
-using internal::ToLower;
+using internal::ToLowerAscii;
 
 Error UrlError(std::string_view url, std::string_view what) {
   return Error{"HTTP.sys URL \"" + std::string(url) + "\": " + std::string(what)};
@@ -36,7 +36,7 @@ Expected<HttpSysUrl> ParseHttpSysUrl(std::string_view url) {
 
   size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return UrlError(url, "expected scheme://");
-  out.scheme = ToLower(url.substr(0, scheme_end));
+  out.scheme = ToLowerAscii(url.substr(0, scheme_end));
   if (out.scheme != "http" && out.scheme != "https") {
     return UrlError(url, "unsupported scheme, expected http or https");
   }
@@ -75,7 +75,7 @@ Expected<HttpSysUrl> ParseHttpSysUrl(std::string_view url) {
     std::string_view ip = authority.substr(port_end + 1);
     if (!ParseIpAddress(ip)) return UrlError(url, "bad IP after the port, expected host:port:ip");
     if (ip.starts_with("[")) ip = ip.substr(1, ip.size() - 2);
-    out.ip = ToLower(ip);
+    out.ip = ToLowerAscii(ip);
   }
 
   if (host == "+") {
@@ -93,7 +93,7 @@ Expected<HttpSysUrl> ParseHttpSysUrl(std::string_view url) {
   } else {
     return UrlError(url, "bad host, expected +, *, a host name or an IP address");
   }
-  out.host = ToLower(host);
+  out.host = ToLowerAscii(host);
   return out;
 }
 

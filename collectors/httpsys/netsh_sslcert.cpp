@@ -44,7 +44,7 @@ bool ReadEndpoint(std::string_view endpoint, TlsBinding& binding) {
     std::optional<IpAddress> address = ParseIpAddress(host);
     if (!address || !address->v6) return false;
     binding.kind = TlsBindingKind::kIpPort;
-    binding.host = internal::ToLower(host.substr(1, host.size() - 2));
+    binding.host = internal::ToLowerAscii(host.substr(1, host.size() - 2));
     return true;
   }
   if (ParseIpAddress(host)) {
@@ -56,7 +56,7 @@ bool ReadEndpoint(std::string_view endpoint, TlsBinding& binding) {
   std::string_view name = host.starts_with("*.") ? host.substr(2) : host;
   if (!internal::IsHostName(name)) return false;
   binding.kind = TlsBindingKind::kHostnamePort;
-  binding.host = internal::ToLower(host);
+  binding.host = internal::ToLowerAscii(host);
   return true;
 }
 
@@ -86,7 +86,7 @@ std::optional<TlsBinding> ReadBinding(const RawBinding& raw) {
   for (size_t i = 0; i < raw.fields.size(); ++i) {
     const KeyValue& field = raw.fields[i];
     if (i == hash_index) {
-      binding.cert_hash = internal::ToLower(field.value);
+      binding.cert_hash = internal::ToLowerAscii(field.value);
     } else if (i == app_id_index) {
       binding.app_id = std::string(field.value);
     } else if (i == store_index) {

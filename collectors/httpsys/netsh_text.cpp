@@ -16,11 +16,7 @@ constexpr size_t kQuoteLimit = 80;
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
-bool IsHexDigit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool IsHexDigit(char c) { return HexValue(c) >= 0; }
 
 }  // namespace
 
@@ -79,12 +75,6 @@ std::optional<KeyValue> SplitKeyValue(std::string_view content) {
     return KeyValue{key, Trim(content.substr(i + 1))};
   }
   return std::nullopt;
-}
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = LowerAscii(c);
-  return out;
 }
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {

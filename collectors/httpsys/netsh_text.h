@@ -47,8 +47,8 @@ struct KeyValue {
 std::optional<KeyValue> SplitKeyValue(std::string_view content);
 
 using ::portwarden::EqualsIgnoreCase;
+using ::portwarden::ToLowerAscii;
 using ::portwarden::Trim;
-std::string ToLower(std::string_view s);
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
 
 /// A line of dashes (at least 3) and blanks: the rule under a listing header.
