@@ -1,6 +1,7 @@
 #include "exporter/cli.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <iterator>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@ constexpr std::string_view kCommands[] = {"run",          "snapshot", "check", "
 constexpr std::string_view kServiceActions[] = {"install", "uninstall", "start", "stop", "run"};
 constexpr std::string_view kValuedFlags[] = {"config.file", "web.listen-address",
                                              "web.telemetry-path", "web.config.file",
+                                             "web.read-timeout", "web.max-connections",
                                              "collect.interval", "log.level", "log.format",
                                              "format", "ports"};
 
@@ -42,7 +44,19 @@ Expected<bool> SetFlag(Options& o, std::string_view name, const std::string& val
       return Error{"--web.listen-address: invalid value \"" + value +
                    "\" (expected [host]:port, e.g. :10061 or 127.0.0.1:10061)"};
     }
-    o.listen_address = value;
+    o.listen_addresses.push_back(value);
+  } else if (name == "web.read-timeout") {
+    auto d = ParseDuration(value);
+    if (!d) return Error{"--web.read-timeout: " + d.error().message};
+    o.read_timeout = *d;
+  } else if (name == "web.max-connections") {
+    char* end = nullptr;
+    const long n = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || n < 1 || n > 1000000) {
+      return Error{"--web.max-connections: invalid value \"" + value +
+                   "\" (expected a whole number from 1 to 1000000)"};
+    }
+    o.max_connections = int(n);
   } else if (name == "web.telemetry-path") {
     if (!value.starts_with("/") || value == "/") {
       return Error{"--web.telemetry-path: invalid value \"" + value +
@@ -140,6 +154,7 @@ Expected<Options> ParseArgs(int argc, const char* const* argv) {
     }
     if (auto ok = SetFlag(o, name, value); !ok) return ok.error();
   }
+  if (o.listen_addresses.empty()) o.listen_addresses.push_back(":10061");
 
   if (o.command == "snapshot" || o.command == "check") {
     const char* table = o.command == "snapshot" ? "table" : "text";
@@ -177,7 +192,11 @@ Commands:
 
 Flags:
   --config.file=PATH          YAML configuration file (default: built-in defaults)
-  --web.listen-address=ADDR   address to serve on (default ":10061")
+  --web.listen-address=ADDR   address to serve on, repeatable (default ":10061": every
+                              address, IPv4 and IPv6; 0.0.0.0:PORT IPv4 only; [::1]:PORT)
+  --web.read-timeout=DUR      time a client has to send its request head (default 5s)
+  --web.max-connections=N     connections that may wait for their request head at once;
+                              past it the oldest is closed (default 4096)
   --web.telemetry-path=PATH   path for metrics (default "/metrics")
   --web.enable-lifecycle      allow config reload through POST /-/reload
   --web.config.file=PATH      TLS, basic auth and headers, in the Prometheus

@@ -25,7 +25,9 @@ struct Options {
   std::string decode_file;      ///< decode: the saved command output to read
   std::vector<std::string> flags;  ///< the flags exactly as given on the command line
   std::string config_file;      ///< --config.file; empty: built-in defaults
-  std::string listen_address = ":10061";
+  std::vector<std::string> listen_addresses;  ///< --web.listen-address, repeatable; default :10061
+  std::chrono::milliseconds read_timeout{5000};  ///< --web.read-timeout
+  int max_connections = 4096;                    ///< --web.max-connections
   std::string telemetry_path = "/metrics";
   std::string web_config_file;  ///< --web.config.file: TLS, basic auth, headers; empty: none
   std::optional<std::chrono::milliseconds> collect_interval;  ///< overrides the config file

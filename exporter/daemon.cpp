@@ -62,18 +62,37 @@ Expected<std::string> Daemon::Start() {
       [notifier = notifier_.get()](const Snapshot& snap) {
         notifier->Observe(snap.policy.active, snap.timestamp);
       });
-  WebOptions web_options{options_.listen_address, options_.telemetry_path, nullptr,
+  WebOptions web_options{options_.listen_addresses, options_.read_timeout,
+                         options_.max_connections, options_.telemetry_path, nullptr,
                          options_.web_config_file, {notifier_.get()}};
   if (options_.enable_lifecycle) web_options.reload = [this] { return Reload(); };
   web_ = std::make_unique<WebServer>(*sampler_, std::move(web_options), ComponentLogger("web"));
+  // Each waiting connection holds a descriptor; collectors and the queue file need some too.
+  const unsigned long descriptors = RaiseDescriptorLimit();
+  if (descriptors != 0 && descriptors < static_cast<unsigned long>(options_.max_connections) + 64) {
+    Log(*log_, spdlog::level::warn,
+        "the descriptor limit is below --web.max-connections; when descriptors run out, the "
+        "oldest waiting connection is closed",
+        {{"limit", std::to_string(descriptors)},
+         {"max_connections", std::to_string(options_.max_connections)}});
+  }
   auto bound = web_->Start();
   if (!bound) {
-    std::string msg = "cannot listen on " + options_.listen_address + ": " + bound.error().message;
-    std::string holder = DescribeHolder(options_.listen_address, *config);
-    if (!holder.empty()) msg += "; the port is held by " + holder;
+    std::string msg = bound.error().message;
+    if (msg.find("address already in use") != std::string::npos) {
+      for (const std::string& address : options_.listen_addresses) {
+        std::string holder = DescribeHolder(address, *config);
+        if (!holder.empty() && msg.find(address + ":") != std::string::npos) {
+          msg += "; the port is held by " + holder;
+          break;
+        }
+      }
+    }
     return Error{msg};
   }
-  own_url_ = OwnUrl(*bound);
+  std::string addresses;
+  for (const std::string& address : *bound) addresses += (addresses.empty() ? "" : ",") + address;
+  own_url_ = OwnUrl(bound->front());
   if (auto alerting = notifier_->Configure(config->alerting, own_url_); !alerting) {
     web_->Stop();
     return Error{options_.config_file + ": " + alerting.error().message};
@@ -81,8 +100,8 @@ Expected<std::string> Daemon::Start() {
   sampler_->Start();
   BuildInfo build = GetBuildInfo();
   Log(*log_, spdlog::level::info, "portwarden started",
-      {{"version", build.version}, {"address", *bound}, {"telemetry_path", options_.telemetry_path}});
-  return bound;
+      {{"version", build.version}, {"address", addresses}, {"telemetry_path", options_.telemetry_path}});
+  return bound->front();
 }
 
 Expected<bool> Daemon::Reload() {

@@ -2,6 +2,12 @@
 
 namespace portwarden {
 
+/// Raises this process's descriptor limit to the most it may have (POSIX: the soft
+/// RLIMIT_NOFILE to the hard one; systemd's default soft limit is 1024): every connection
+/// waiting for its request head holds one (--web.max-connections). Returns the limit now in
+/// force, 0 where there is none to raise (Windows).
+unsigned long RaiseDescriptorLimit();
+
 /// What the outside world asks of the running daemon.
 enum class ControlEvent { kStop, kReload };
 

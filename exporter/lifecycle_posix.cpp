@@ -1,10 +1,22 @@
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <thread>
 
 #include "exporter/lifecycle.h"
 
 namespace portwarden {
+
+unsigned long RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return static_cast<unsigned long>(limit.rlim_cur);
+}
 
 void ControlEvents::Install() {
   sigset_t signals;

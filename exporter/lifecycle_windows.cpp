@@ -15,4 +15,7 @@ void ControlEvents::Install() {
       TRUE);
 }
 
+// Windows has no per-process descriptor limit to raise for sockets.
+unsigned long RaiseDescriptorLimit() { return 0; }
+
 }  // namespace portwarden

@@ -19,10 +19,6 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-MetricFamily NewFamily(std::string name, std::string help, MetricType type = MetricType::Gauge) {
-  return MetricFamily{std::move(name), std::move(help), type, {}};
-}
-
 // Label values must be UTF-8 (promtool and Prometheus reject the scrape otherwise) but come
 // from the host: process names are any bytes. Each byte that does not start a well-formed
 // sequence (no overlong forms, surrogates or code points past U+10FFFF) becomes U+FFFD.
@@ -44,18 +40,6 @@ std::string ValidUtf8(std::string text) {
     i += n ? n : 1;
   }
   return out;
-}
-
-void Add(MetricFamily& family, std::vector<ClientMetric::Label> labels, double value) {
-  ClientMetric m;
-  for (auto& label : labels) label.value = ValidUtf8(std::move(label.value));
-  m.label = std::move(labels);
-  if (family.type == MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-  family.metric.push_back(std::move(m));
 }
 
 MetricFamily Single(std::string name, std::string help, std::vector<ClientMetric::Label> labels,
@@ -155,6 +139,23 @@ void PolicyMetrics(const Snapshot& snap, std::vector<MetricFamily>& out) {
 }
 
 }  // namespace
+
+MetricFamily NewFamily(std::string name, std::string help, MetricType type) {
+  return MetricFamily{std::move(name), std::move(help), type, {}};
+}
+
+void Add(MetricFamily& family, std::vector<ClientMetric::Label> labels, double value) {
+  ClientMetric m;
+  for (auto& label : labels) label.value = ValidUtf8(std::move(label.value));
+  m.label = std::move(labels);
+  if (family.type == MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  family.metric.push_back(std::move(m));
+}
+
 
 std::string ListenerMetricsText(const ListenerSet& set) {
   std::string out;

@@ -25,6 +25,15 @@ std::shared_ptr<const RenderedBody> ListenerBody(std::shared_ptr<const ListenerS
 std::vector<prometheus::MetricFamily> SnapshotMetrics(const Snapshot* snapshot,
                                                       const ReloadStatus& reload);
 
+/// An empty family to Add() samples to.
+prometheus::MetricFamily NewFamily(std::string name, std::string help,
+                                   prometheus::MetricType type = prometheus::MetricType::Gauge);
+
+/// Adds one sample to `family` (a counter's or a gauge's, by the family's type); label
+/// values that are not valid UTF-8 (host-derived bytes) get U+FFFD for each bad byte.
+void Add(prometheus::MetricFamily& family, std::vector<prometheus::ClientMetric::Label> labels,
+         double value);
+
 /// The Prometheus text exposition format (0.0.4) of the families.
 std::string RenderText(const std::vector<prometheus::MetricFamily>& families);
 

@@ -22,24 +22,30 @@ namespace portwarden {
 namespace {
 
 // CivetWeb settings, chosen deliberately. CivetWeb gives each connection a worker thread
-// for its whole life, so what bounds abuse is how long a connection may pin a worker and
-// how many workers there are (measured with scripts/load-test.sh, see README):
-//  - num_threads 32: slow or idle clients up to about 30 leave scrapes untouched; a thread
-//    is a mostly unmapped stack, ~100 KiB of RSS.
-//  - request_timeout_ms 5000: the whole request head must arrive within 5 s (a slowloris
-//    client pins a worker for at most that), and each response write gets as long; a scrape
-//    sends its head in one packet, and 5 s still carries a 5000-series /metrics (~2 MB) over
-//    a slow link.
-//  - enable_keep_alive no: an idle kept-alive connection would pin a worker too, and
+// from the moment its request head is in (measured with scripts/load-test.sh, see README):
+//  - pending_connections (--web.max-connections) and request_timeout_ms
+//    (--web.read-timeout), set in Start(): before that, a connection waits in the reception
+//    stage of portwarden's CivetWeb (scripts/civetweb/reception.patch), one poll set in the
+//    accept thread, holding a descriptor and no thread; idle and slowloris clients wait
+//    there until their head is complete, the read timeout passes or newer ones push them out.
+//  - num_threads 32: requests in flight at once; a thread is a mostly unmapped stack,
+//    ~100 KiB of RSS. The read timeout also bounds each response write: a scrape sends its
+//    head in one packet, and 5 s still carries a 5000-series /metrics (~2 MB) over a slow
+//    link.
+//  - enable_keep_alive no: an idle kept-alive connection would pin a worker, and
 //    Prometheus scrapes every 15-60 s, longer than any keep-alive worth granting.
-//  - max_request_size 16384: the request head limit; our requests have no body.
+//  - max_request_size 16384: the request head limit; our requests have no body. A longer
+//    head gets 413 and is closed.
 const char* const kCivetOptions[] = {
     "num_threads",       "32",
-    "request_timeout_ms", "5000",
     "enable_keep_alive", "no",
     "max_request_size",  "16384",
     "enable_directory_listing", "no",
 };
+
+// CivetWeb's log lines while Start() runs on this thread (its errors say which port failed
+// and why); null elsewhere, so worker threads' lines are dropped.
+thread_local std::vector<std::string>* t_start_log = nullptr;
 
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -131,7 +137,7 @@ bool AcceptsGzip(std::string_view accept_encoding) {
   return gzip.value_or(any.value_or(0)) > 0;
 }
 
-Expected<std::string> CivetListenPorts(const std::string& listen_address) {
+Expected<std::string> CivetListenPort(const std::string& listen_address) {
   size_t colon = listen_address.rfind(':');
   if (colon == std::string::npos) return Error{"missing port in \"" + listen_address + "\""};
   std::string host = listen_address.substr(0, colon);
@@ -140,7 +146,13 @@ Expected<std::string> CivetListenPorts(const std::string& listen_address) {
       port.size() > 5 || std::stoul(port) > 65535) {
     return Error{"invalid port \"" + port + "\" in \"" + listen_address + "\""};
   }
-  if (host.empty() || host == "0.0.0.0") return port;
+  // Like Go's net.Listen, which exporter-toolkit uses: no host and [::] take both families.
+  if (host.empty() || host == "[::]") return "+" + port;
+  if (host == "0.0.0.0") return port;
+  const bool bracketed = host.front() == '[' && host.back() == ']';
+  if (host.find(':') != std::string::npos && !bracketed) {
+    return Error{"\"" + listen_address + "\": an IPv6 address needs brackets, e.g. [::1]:" + port};
+  }
   return host + ":" + port;
 }
 
@@ -150,9 +162,13 @@ WebServer::WebServer(const Sampler& sampler, WebOptions options,
 
 WebServer::~WebServer() { Stop(); }
 
-Expected<std::string> WebServer::Start() {
-  auto ports = CivetListenPorts(options_.listen_address);
-  if (!ports) return Error{"--web.listen-address: " + ports.error().message};
+Expected<std::vector<std::string>> WebServer::Start() {
+  std::vector<std::string> specs;  // CivetWeb's form of each listen address
+  for (const std::string& address : options_.listen_addresses) {
+    auto spec = CivetListenPort(address);
+    if (!spec) return Error{"--web.listen-address: " + spec.error().message};
+    specs.push_back(*spec);
+  }
   if (!options_.web_config_file.empty()) {
     auto loaded = LoadWebConfig(options_.web_config_file);
     if (!loaded) return Error{"--web.config.file: " + loaded.error().message};
@@ -163,8 +179,6 @@ Expected<std::string> WebServer::Start() {
     // Every response already says nosniff, the only value the config may give it.
     if (name != "X-Content-Type-Options") extra_headers_ += name + ": " + value + "\r\n";
   }
-  std::string listening = *ports;
-  std::vector<const char*> opts(std::begin(kCivetOptions), std::end(kCivetOptions));
   mg_callbacks callbacks{};
 #ifndef _WIN32
   if (!web_config_.basic_auth_users.empty()) {
@@ -174,18 +188,29 @@ Expected<std::string> WebServer::Start() {
     if (mg_check_feature(MG_FEATURES_TLS) == 0) {
       return Error{"--web.config.file: tls_server_config is set but this CivetWeb has no TLS"};
     }
-    listening += "s";  // CivetWeb's marker for a TLS port
+    for (std::string& spec : specs) spec += "s";  // CivetWeb's marker for a TLS port
     // InitTls sets up the whole SSL_CTX: CivetWeb wants certificate and key in one PEM file,
     // and once the callback has done the certificate CivetWeb skips its ssl_* options.
     callbacks.init_ssl = &WebServer::InitTls;
   }
 #endif
-  opts.push_back("listening_ports");
-  opts.push_back(listening.c_str());
+  std::string listening;
+  for (const std::string& spec : specs) listening += (listening.empty() ? "" : ",") + spec;
+  const std::string read_timeout = std::to_string(options_.read_timeout.count());
+  const std::string pending = std::to_string(options_.max_connections);
+  std::vector<const char*> opts(std::begin(kCivetOptions), std::end(kCivetOptions));
+  for (const char* opt : {"listening_ports", listening.c_str(), "request_timeout_ms",
+                          read_timeout.c_str(), "pending_connections", pending.c_str()}) {
+    opts.push_back(opt);
+  }
   opts.push_back(nullptr);
 
-  // Swallow CivetWeb's own log lines; errors come back through mg_error_data.
-  callbacks.log_message = [](const mg_connection*, const char*) { return 1; };
+  // CivetWeb's own log lines are kept during start only; errors come back through
+  // mg_error_data and those lines.
+  callbacks.log_message = [](const mg_connection*, const char* message) {
+    if (t_start_log != nullptr) t_start_log->emplace_back(message);
+    return 1;
+  };
   mg_init_data init{};
   init.callbacks = &callbacks;
   init.user_data = this;
@@ -194,18 +219,61 @@ Expected<std::string> WebServer::Start() {
   unsigned code = 0;
   mg_error_data error{&code, text, sizeof text};
   tls_error_.clear();
+  start_log_.clear();
+  t_start_log = &start_log_;
   ctx_ = mg_start2(&init, &error);
-  if (ctx_ == nullptr) {
+  t_start_log = nullptr;
+  std::vector<mg_server_port> bound(specs.size() + 1);
+  const int n = ctx_ == nullptr ? 0 : mg_get_server_ports(ctx_, int(bound.size()), bound.data());
+  if (n != int(specs.size())) {
+    // CivetWeb serves the ports it could bind and fails only when none: one that failed is
+    // as fatal here as all of them.
+    Stop();
     if (!tls_error_.empty()) return Error{"--web.config.file: " + tls_error_};
+    for (size_t i = 0; i < specs.size(); ++i) {
+      std::string why = BindError(options_.listen_addresses[i], specs[i], i + 1);
+      if (!why.empty()) return Error{"cannot listen on " + options_.listen_addresses[i] + ": " + why};
+    }
     return Error{text[0] ? text : "cannot start the HTTP server"};
   }
   mg_set_request_handler(ctx_, "/", &WebServer::Dispatch, this);
 
-  mg_server_port bound[4] = {};
-  int n = mg_get_server_ports(ctx_, 4, bound);
-  if (n <= 0) return Error{"the HTTP server bound no port"};
-  std::string host = options_.listen_address.substr(0, options_.listen_address.rfind(':'));
-  return host + ":" + std::to_string(bound[0].port);
+  std::vector<std::string> addresses;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const std::string& address = options_.listen_addresses[i];
+    addresses.push_back(address.substr(0, address.rfind(':')) + ":" +
+                        std::to_string(bound[i].port));
+  }
+  return addresses;
+}
+
+std::string WebServer::BindError(const std::string& address, const std::string& spec,
+                                 size_t entry) const {
+  const bool ipv6 = spec.front() == '+' || spec.front() == '[';
+  const std::string entry_tag = " (entry " + std::to_string(entry) + ")";
+  for (const std::string& line : start_log_) {
+    // "cannot bind to +10061: 98 (Address already in use)", also "cannot bind to IPv6 ..."
+    if (line.find("cannot bind to " + spec + ": ") != std::string::npos ||
+        line.find("cannot bind to IPv6 " + spec + ": ") != std::string::npos) {
+      const size_t open = line.rfind('(');
+      std::string why = open == std::string::npos ? line : line.substr(open + 1);
+      if (!why.empty() && why.back() == ')') why.pop_back();
+      why = ToLowerAscii(why);
+      const unsigned long port = std::stoul(address.substr(address.rfind(':') + 1));
+      if (why == "permission denied" && port != 0 && port < 1024) {
+        why += " (a port below 1024 needs root or CAP_NET_BIND_SERVICE)";
+      }
+      return why;
+    }
+    if (const size_t at = line.find(entry_tag); at != std::string::npos) {
+      std::string why = line.substr(0, at);
+      if (why == "cannot create socket" && ipv6) {
+        why += " (is IPv6 enabled on this host? 0.0.0.0:PORT listens on IPv4 only)";
+      }
+      return why;
+    }
+  }
+  return "";
 }
 
 void WebServer::Stop() {
@@ -277,6 +345,25 @@ std::shared_ptr<const RenderedBody> WebServer::Cached(
 
 int WebServer::Dispatch(mg_connection* conn, void* self) {
   return static_cast<WebServer*>(self)->Handle(conn);
+}
+
+std::vector<prometheus::MetricFamily> WebServer::ServerMetrics() const {
+  mg_reception_stats stats{};
+  mg_get_reception_stats(ctx_, &stats);
+  std::vector<prometheus::MetricFamily> out;
+  out.push_back(NewFamily("portwarden_http_connections_waiting",
+                          "Connections accepted and waiting for their request head; they hold "
+                          "no worker thread (at most --web.max-connections)."));
+  Add(out.back(), {}, double(stats.waiting));
+  out.push_back(NewFamily("portwarden_http_connections_dropped_total",
+                          "Connections closed before a request was read: read_timeout, no full "
+                          "request head within --web.read-timeout; max_connections, the oldest "
+                          "waiting one when --web.max-connections were waiting or no "
+                          "descriptor was left.",
+                          prometheus::MetricType::Counter));
+  Add(out.back(), {{"reason", "read_timeout"}}, double(stats.timed_out));
+  Add(out.back(), {{"reason", "max_connections"}}, double(stats.evicted));
+  return out;
 }
 
 void WebServer::Send(mg_connection* conn, int status, const char* reason,
@@ -363,7 +450,7 @@ int WebServer::Handle(mg_connection* conn) {
     });
     // The collectables (the notifier's counters) change between collections, so they are
     // rendered per request, after the cached snapshot text; they are a few small families.
-    std::vector<prometheus::MetricFamily> live;
+    std::vector<prometheus::MetricFamily> live = ServerMetrics();
     for (const prometheus::Collectable* c : options_.collectables) {
       auto more = c->Collect();
       live.insert(live.end(), std::make_move_iterator(more.begin()),

@@ -3,6 +3,7 @@
 #include <prometheus/collectable.h>
 #include <spdlog/logger.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,7 +31,15 @@ bool AcceptsGzip(std::string_view accept_encoding);
 
 /// Options of the HTTP server.
 struct WebOptions {
-  std::string listen_address = ":10061";  ///< [host]:port; port 0 picks a free one
+  /// --web.listen-address, repeatable: [host]:port; port 0 picks a free one. No host or
+  /// "[::]" serves IPv4 and IPv6, "0.0.0.0" IPv4 only, an address that address only.
+  std::vector<std::string> listen_addresses;
+  /// --web.read-timeout: how long a client may take to send its request head (and each
+  /// response write may take); a connection without a full head by then is closed.
+  std::chrono::milliseconds read_timeout{5000};
+  /// --web.max-connections: connections that may wait for their request head at once, each
+  /// holding a descriptor but no thread; when full, the oldest waiting one is closed.
+  int max_connections = 4096;
   std::string telemetry_path = "/metrics";
   /// POST /-/reload calls this; empty unless --web.enable-lifecycle (then 403).
   std::function<Expected<bool>()> reload;
@@ -53,10 +62,11 @@ class WebServer {
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;
 
-  /// Reads the web config (if any), binds and starts serving. Returns the bound "host:port",
-  /// or an error such as "address already in use", a positioned web config error, or an
+  /// Reads the web config (if any), binds every listen address and starts serving. Returns
+  /// the bound "host:port"s in the order given, or an error: "cannot listen on ADDRESS:
+  /// address already in use" (or another reason), a positioned web config error, or an
   /// unreadable certificate or key.
-  Expected<std::string> Start();
+  Expected<std::vector<std::string>> Start();
   void Stop();
 
  private:
@@ -77,6 +87,12 @@ class WebServer {
   static std::shared_ptr<const RenderedBody> Cached(
       RenderCache& cache, const std::shared_ptr<const Snapshot>& snap, const ReloadStatus& reload,
       const std::function<std::shared_ptr<const RenderedBody>()>& render);
+
+  /// The server's own families: connections waiting for their head and those dropped by a
+  /// limit. Rendered per request, like WebOptions::collectables.
+  std::vector<prometheus::MetricFamily> ServerMetrics() const;
+  /// Why CivetWeb could not serve `address` (given to it as `spec`), from its log lines.
+  std::string BindError(const std::string& address, const std::string& spec, size_t entry) const;
 
   static int Dispatch(mg_connection* conn, void* self);
   int Handle(mg_connection* conn);
@@ -99,13 +115,16 @@ class WebServer {
   WebConfig web_config_;       // read by Start(), then constant
   std::string extra_headers_;  // "Name: value\r\n" lines from http_server_config.headers
   std::string tls_error_;      // what InitTls failed on, for Start()'s error
+  std::vector<std::string> start_log_;  // CivetWeb's log lines during Start()
   RenderCache metrics_cache_;
   RenderCache state_cache_;
   RenderCache events_cache_;
   mg_context* ctx_ = nullptr;
 };
 
-/// CivetWeb's form of a Prometheus-style listen address (":10061" -> "10061").
-Expected<std::string> CivetListenPorts(const std::string& listen_address);
+/// CivetWeb's form of a Prometheus-style listen address: ":10061" and "[::]:10061" ->
+/// "+10061" (IPv4 and IPv6), "0.0.0.0:10061" -> "10061", "[::1]:10061" and
+/// "127.0.0.1:10061" unchanged. An error names the address and what is wrong with it.
+Expected<std::string> CivetListenPort(const std::string& listen_address);
 
 }  // namespace portwarden

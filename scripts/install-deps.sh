@@ -6,7 +6,9 @@ set -euo pipefail
 
 packages=(
   g++ make cmake pkgconf ca-certificates git ccache
-  prometheus-cpp-dev libcivetweb-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
+  # CivetWeb is built from Debian's source package (scripts/civetweb.sh): dpkg-dev, patch
+  dpkg-dev patch
+  prometheus-cpp-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libssl-dev openssl zlib1g-dev
   # tests: promtool and the real servers, ss to cross-check owners, curl for humans
   prometheus prometheus-alertmanager iproute2 procps curl
@@ -36,8 +38,13 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
+# After the packages: the browser test's npm packages, and CivetWeb's source package.
+finish() {
   npm_ci
+  "$(dirname "$0")/deb-src.sh" civetweb
+}
+if [ ${#missing[@]} -eq 0 ]; then
+  finish
   exit 0
 fi
 
@@ -57,4 +64,4 @@ fi
 trap '[ -n "$created_policy" ] && $sudo rm -f "$policy"' EXIT
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-npm_ci
+finish

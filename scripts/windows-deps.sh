@@ -10,9 +10,11 @@
 #     whose headers or sources are reused (googletest, libspdlog-dev, libfmt-dev,
 #     nlohmann-json3-dev), and Debian's MinGW zlib (libz-mingw-w64-dev: a static libz.a in
 #     the MinGW sysroot /usr/x86_64-w64-mingw32, used from there, not copied).
-#  2. Adds a deb-src entry for the Debian archive this machine already uses, if none exists.
-#  3. Builds Debian's own bookworm sources of prometheus-cpp (core only), civetweb and
-#     yaml-cpp, and googletest from /usr/src/googletest, as static MinGW libraries.
+#  2. Adds a deb-src entry for the Debian archive this machine already uses, if none exists
+#     (scripts/deb-src.sh).
+#  3. Builds Debian's own bookworm sources of prometheus-cpp (core only), civetweb (with
+#     scripts/civetweb/reception.patch) and yaml-cpp, and googletest from
+#     /usr/src/googletest, as static MinGW libraries.
 #  4. Copies the header-only spdlog, fmt and nlohmann-json into the prefix, so the MinGW
 #     build never has to include /usr/include (glibc's headers would break it).
 #  5. Creates the Wine prefix that scripts/wine-run.sh runs the tests in.
@@ -31,10 +33,9 @@ readonly jobs=${PORTWARDEN_JOBS:-2}
 readonly here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly toolchain=$(cd "$here/../cmake/toolchains" && pwd)/mingw-w64-x86_64.cmake
 readonly src_packages=(prometheus-cpp civetweb yaml-cpp)
-readonly apt_packages=(g++-mingw-w64-x86-64-posix wine64 dpkg-dev cmake make xz-utils
+readonly apt_packages=(g++-mingw-w64-x86-64-posix wine64 dpkg-dev patch cmake make xz-utils
                        googletest libspdlog-dev libfmt-dev nlohmann-json3-dev
                        libz-mingw-w64-dev)
-readonly deb_src_file=/etc/apt/sources.list.d/portwarden-deb-src
 
 log() { printf '[windows-deps] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -81,75 +82,9 @@ fi
 command -v ${triple}-g++-posix >/dev/null || die "${triple}-g++-posix missing"
 
 # --- 2. deb-src entry --------------------------------------------------------------------
-# Writes deb-src twins of the enabled Debian "deb" entries (deb822 .sources and one-line
-# .list files alike), so `apt-get source` takes the sources of the very archive and suites
-# the binaries come from. Third-party repositories are left out: most publish no sources.
-write_deb_src_entries() {
-  local debian_uri='^[a-z+]+://[^ ]*/debian(-security|-ports)?/?$'
-  local f
-  : >"$deb_src_file.sources.tmp"
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f && $f != "$deb_src_file.sources" ]] || continue
-    awk -v uri_re="$debian_uri" '
-      function flush() {
-        if (types ~ /(^| )deb( |$)/ && enabled != "no" && uris ~ uri_re) {
-          print "Types: deb-src"
-          print "URIs: " uris
-          print "Suites: " suites
-          print "Components: " comps
-          if (signed != "") print "Signed-By: " signed
-          print ""
-        }
-        types = uris = suites = comps = signed = enabled = ""
-      }
-      /^[ \t]*#/ { next }
-      /^[ \t]*$/ { flush(); next }
-      {
-        key = tolower($1); sub(/:$/, "", key)
-        val = $0; sub(/^[^:]*:[ \t]*/, "", val)
-        if (key == "types") types = val
-        else if (key == "uris") uris = val
-        else if (key == "suites") suites = val
-        else if (key == "components") comps = val
-        else if (key == "signed-by") signed = val
-        else if (key == "enabled") enabled = tolower(val)
-      }
-      END { flush() }' "$f" >>"$deb_src_file.sources.tmp"
-  done
-  : >"$deb_src_file.list.tmp"
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f $f && $f != "$deb_src_file.list" ]] || continue
-    # "deb [options] uri suite components..." -> the same line as deb-src.
-    awk -v uri_re="$debian_uri" '
-      $1 == "deb" {
-        i = 2
-        if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
-        if ($i ~ uri_re) { sub(/^deb/, "deb-src"); print }
-      }' "$f" >>"$deb_src_file.list.tmp"
-  done
-  local kind
-  for kind in sources list; do
-    if [[ -s $deb_src_file.$kind.tmp ]]; then
-      mv "$deb_src_file.$kind.tmp" "$deb_src_file.$kind"
-      log "wrote $deb_src_file.$kind"
-    else
-      rm -f "$deb_src_file.$kind.tmp"
-    fi
-  done
-}
-
 stage "deb-src"
-# What `apt-get source` would download; it fails when no deb-src entry is configured.
-if src_uris=$(apt-get source --print-uris -qq "${src_packages[@]}" 2>/dev/null); then
-  log "deb-src present"
-else
-  write_deb_src_entries
-  [[ -f $deb_src_file.sources || -f $deb_src_file.list ]] ||
-    die "no enabled Debian 'deb' entry found in /etc/apt to derive a deb-src entry from"
-  apt_get update -qq >&2
-  src_uris=$(apt-get source --print-uris -qq "${src_packages[@]}") ||
-    die "apt-get source still finds no sources after adding a deb-src entry"
-fi
+"$here/deb-src.sh" "${src_packages[@]}" >&2
+src_uris=$(apt-get source --print-uris -qq "${src_packages[@]}")
 
 # --- 3. cache key ------------------------------------------------------------------------
 stage "cache key"
@@ -172,6 +107,7 @@ key_input=$(
   done
   echo "compiler $(${triple}-g++-posix -dumpfullversion 2>/dev/null || ${triple}-g++-posix -dumpversion)"
   echo "script $(sha256sum <"${BASH_SOURCE[0]}" | cut -c1-64)"
+  echo "patch $(sha256sum <"$here/civetweb/reception.patch" | cut -c1-64)"
   echo "toolchain $(sha256sum <"$toolchain" | cut -c1-64)"
 )
 key=$(printf '%s\n' "$key_input" | sha256sum | cut -c1-16)
@@ -230,6 +166,9 @@ src_dir() {
 for pkg in "${src_packages[@]}"; do
   [[ -d $(src_dir "$pkg") ]] || die "$(src_dir "$pkg") missing after apt-get source"
 done
+# portwarden's reception stage for CivetWeb, as in the Linux build (scripts/civetweb.sh).
+patch -d "$(src_dir civetweb)" -p1 --quiet <"$here/civetweb/reception.patch" ||
+  die "scripts/civetweb/reception.patch does not apply to civetweb ${version[civetweb]}"
 
 cmake_build() {
   local name=$1 src=$2

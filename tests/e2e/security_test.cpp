@@ -28,12 +28,12 @@ std::string MakeTempDir() {
 }
 
 /// A throwaway PKI made with the openssl command: a CA, a server certificate for 127.0.0.1
-/// signed by it, a client certificate signed by it, and a client certificate signed by a
+/// and ::1 signed by it, a client certificate signed by it, and a client certificate signed by a
 /// second, untrusted CA. EC P-256 keys keep it fast.
 class Pki {
  public:
   Pki() : dir_(MakeTempDir()) {
-    std::ofstream(dir_ + "/server.ext") << "subjectAltName=IP:127.0.0.1\n";
+    std::ofstream(dir_ + "/server.ext") << "subjectAltName=IP:127.0.0.1,IP:::1\n";
     std::ofstream(dir_ + "/client.ext") << "extendedKeyUsage=clientAuth\n";
     const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
     std::string script = "set -e; cd " + dir_ + ";";
@@ -159,6 +159,29 @@ TEST(SecurityE2e, OptionalClientCertificateIsVerifiedWhenGiven) {
             0);
 }
 
+TEST(SecurityE2e, TlsAndBasicAuthOverIpv6) {
+  Pki pki;
+  ASSERT_TRUE(pki.ok()) << pki.output();
+  std::string web = pki.WriteWebConfig(
+      "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+      "basic_auth_users:\n  prometheus: " + std::string(kSecretHash) + "\n");
+  Child d({PortwardenBinary(), "--web.listen-address=[::1]:0", "--collect.interval=200ms",
+           "--web.config.file=" + web});
+  int port = 0;
+  ASSERT_TRUE(PollUntil([&] { return (port = ListenPortFromLog(d.Stderr())) != 0; },
+                        kFirstSample)) << d.Stderr();
+  const std::string url = "--cacert " + pki.Path("ca.crt") + " https://[::1]:" +
+                          std::to_string(port);
+  CurlResult metrics;
+  EXPECT_TRUE(PollUntil([&] {
+    metrics = Curl("-g -u prometheus:secret " + url + "/metrics");
+    return metrics.body.find("portwarden_listener_info") != std::string::npos;
+  }, kFirstSample)) << metrics.body;
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(Curl("-g -u prometheus:wrong " + url + "/metrics").status, 401);
+  EXPECT_EQ(Curl("-g " + url + "/-/healthy").status, 401);
+}
+
 TEST(SecurityE2e, BasicAuthAnswers401WithoutLeakingAnything) {
   Pki pki;  // only for its directory
   std::string web = pki.WriteWebConfig(
@@ -266,14 +289,10 @@ class PrivilegeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
-    // A copy nobody can execute whatever the build directory's permissions are: bin/ and
-    // the lib/portwarden/ beside it that the binary's $ORIGIN RPATH names.
+    // A copy nobody can execute whatever the build directory's permissions are.
     namespace fs = std::filesystem;
     dir_ = MakeTempDir();
-    const fs::path libs = fs::path(PortwardenBinary()).parent_path() / "../lib/portwarden";
     fs::create_directories(dir_ + "/bin");
-    fs::create_directories(dir_ + "/lib");
-    fs::copy(libs, dir_ + "/lib/portwarden", fs::copy_options::recursive);
     binary_ = dir_ + "/bin/portwarden";
     fs::copy_file(PortwardenBinary(), binary_);
     for (const auto& entry : fs::recursive_directory_iterator(dir_)) {

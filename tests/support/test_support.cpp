@@ -101,15 +101,28 @@ int Child::Wait(std::chrono::milliseconds deadline) {
 
 namespace {
 
+// An IPv4 or (with a colon in it) IPv6 address, bound and listening; -1 on failure.
 int BindListen(const std::string& address, int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const bool v6 = address.find(':') != std::string::npos;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, address.c_str(), &a.sin_addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 16) != 0) {
+  sockaddr_storage storage{};
+  socklen_t len = 0;
+  if (v6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&storage);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET6, address.c_str(), &a->sin6_addr);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&storage);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, address.c_str(), &a->sin_addr);
+    len = sizeof *a;
+  }
+  if (bind(fd, reinterpret_cast<sockaddr*>(&storage), len) != 0 || listen(fd, 16) != 0) {
     close(fd);
     return -1;
   }
@@ -117,10 +130,11 @@ int BindListen(const std::string& address, int port) {
 }
 
 int BoundPort(int fd) {
-  sockaddr_in a{};
+  sockaddr_storage a{};
   socklen_t len = sizeof a;
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.sin_port);
+  return a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&a)->sin6_port)
+                                 : ntohs(reinterpret_cast<sockaddr_in*>(&a)->sin_port);
 }
 
 }  // namespace
@@ -203,11 +217,23 @@ CommandResult RunCommand(const std::string& command, const std::string& stdin_te
   return result;
 }
 
-int ListenPortFromLog(const std::string& log) {
-  // logfmt: address=127.0.0.1:1234; json: "address":"127.0.0.1:1234"
-  static const std::regex kAddress(R"re(address(?:=|":")\S*?:(\d+))re");
+std::vector<int> ListenPortsFromLog(const std::string& log) {
+  // logfmt: address=127.0.0.1:1234,[::1]:1235; json: "address":"127.0.0.1:1234"
+  static const std::regex kAddresses(R"re(address(?:=|":")([^\s"]+))re");
+  static const std::regex kPort(R"re((?:\[[^\]]*\]|[^,:\[]*):(\d+))re");
   std::smatch m;
-  return std::regex_search(log, m, kAddress) ? std::stoi(m[1]) : 0;
+  std::vector<int> ports;
+  if (!std::regex_search(log, m, kAddresses)) return ports;
+  const std::string list = m[1];
+  for (std::sregex_iterator it(list.begin(), list.end(), kPort), end; it != end; ++it) {
+    ports.push_back(std::stoi((*it)[1]));
+  }
+  return ports;
+}
+
+int ListenPortFromLog(const std::string& log) {
+  const std::vector<int> ports = ListenPortsFromLog(log);
+  return ports.empty() ? 0 : ports.front();
 }
 
 }  // namespace portwarden::testing

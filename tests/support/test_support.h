@@ -107,6 +107,10 @@ struct CommandResult {
 };
 CommandResult RunCommand(const std::string& command, const std::string& stdin_text = "");
 
+/// The ports of the addresses portwarden logged at start ("address=A:1,[::1]:2"), in order;
+/// empty if it logged none yet.
+std::vector<int> ListenPortsFromLog(const std::string& log);
+
 /// Parses the listen address's port (logfmt or JSON) out of portwarden's start-up log line; 0 if not there yet.
 int ListenPortFromLog(const std::string& log);
 

@@ -18,7 +18,9 @@ TEST(ParseArgs, DefaultsToRun) {
   auto o = Parse({});
   ASSERT_TRUE(o);
   EXPECT_EQ(o->command, "run");
-  EXPECT_EQ(o->listen_address, ":10061");
+  EXPECT_EQ(o->listen_addresses, std::vector<std::string>{":10061"});
+  EXPECT_EQ(o->read_timeout.count(), 5000);
+  EXPECT_EQ(o->max_connections, 4096);
   EXPECT_EQ(o->telemetry_path, "/metrics");
   EXPECT_FALSE(o->collect_interval);
 }
@@ -28,7 +30,7 @@ TEST(ParseArgs, FlagsInBothForms) {
                   "--collect.interval=1s", "--log.format=json", "--web.telemetry-path=/m"});
   ASSERT_TRUE(o) << o.error().message;
   EXPECT_EQ(o->config_file, "/etc/p.yml");
-  EXPECT_EQ(o->listen_address, "127.0.0.1:9");
+  EXPECT_EQ(o->listen_addresses, std::vector<std::string>{"127.0.0.1:9"});
   EXPECT_EQ(o->collect_interval->count(), 1000);
   EXPECT_EQ(o->log_format, "json");
   EXPECT_EQ(o->telemetry_path, "/m");
@@ -49,6 +51,15 @@ TEST(ParseArgs, FlagsInBothForms) {
   ASSERT_TRUE(cc);
   EXPECT_EQ(cc->config_file, "/etc/portwarden.yml");
   EXPECT_EQ(Parse({"check"})->format, "text");
+}
+
+TEST(ParseArgs, ListenAddressRepeatsAndReplacesTheDefault) {
+  auto o = Parse({"--web.listen-address=127.0.0.1:9", "--web.listen-address", "[::1]:9",
+                  "--web.read-timeout=250ms", "--web.max-connections=64"});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->listen_addresses, (std::vector<std::string>{"127.0.0.1:9", "[::1]:9"}));
+  EXPECT_EQ(o->read_timeout.count(), 250);
+  EXPECT_EQ(o->max_connections, 64);
 }
 
 TEST(ParseArgs, DecodeTakesAKindAndAFile) {
@@ -82,6 +93,15 @@ TEST(ParseArgs, ErrorsNameTheCulprit) {
       {{"--web.listen-address=10061"},
        "--web.listen-address: invalid value \"10061\" (expected [host]:port, e.g. :10061 or "
        "127.0.0.1:10061)"},
+      {{"--web.read-timeout=0s"},
+       "--web.read-timeout: invalid duration \"0s\" (expected e.g. 500ms, 5s, 1m, 1h30m)"},
+      {{"--web.read-timeout=soon"},
+       "--web.read-timeout: invalid duration \"soon\" (expected e.g. 500ms, 5s, 1m, 1h30m)"},
+      {{"--web.max-connections=0"},
+       "--web.max-connections: invalid value \"0\" (expected a whole number from 1 to 1000000)"},
+      {{"--web.max-connections=10k"},
+       "--web.max-connections: invalid value \"10k\" (expected a whole number from 1 to "
+       "1000000)"},
       {{"--web.telemetry-path=metrics"},
        "--web.telemetry-path: invalid value \"metrics\" (expected a path like /metrics)"},
       {{"snapshot", "--format=xml"}, "--format: invalid value \"xml\" (expected table or json)"},

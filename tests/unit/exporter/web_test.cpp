@@ -24,6 +24,27 @@ namespace {
 using testing::Gunzip;
 using testing::PollUntil;
 
+TEST(CivetListenPort, NoHostAndTheIpv6WildcardServeBothFamilies) {
+  const struct {
+    const char* address;
+    const char* spec;
+  } cases[] = {
+      {":10061", "+10061"},           {"[::]:10061", "+10061"},
+      {"0.0.0.0:10061", "10061"},     {"127.0.0.1:10061", "127.0.0.1:10061"},
+      {"[::1]:0", "[::1]:0"},         {"[fe80::1%eth0]:80", "[fe80::1%eth0]:80"},
+  };
+  for (const auto& c : cases) {
+    auto spec = CivetListenPort(c.address);
+    ASSERT_TRUE(spec) << c.address << ": " << spec.error().message;
+    EXPECT_EQ(*spec, c.spec) << c.address;
+  }
+  EXPECT_EQ(CivetListenPort("::1:80").error().message,
+            "\"::1:80\": an IPv6 address needs brackets, e.g. [::1]:80");
+  EXPECT_EQ(CivetListenPort("[::1]:99999").error().message,
+            "invalid port \"99999\" in \"[::1]:99999\"");
+  EXPECT_EQ(CivetListenPort("localhost").error().message, "missing port in \"localhost\"");
+}
+
 TEST(AcceptsGzip, ParsesTheHeaderAsRfc9110Says) {
   const struct {
     const char* header;
@@ -119,12 +140,13 @@ class WebServerTest : public ::testing::Test {
         .Add({})
         .Increment(3);
     WebOptions options;
-    options.listen_address = "127.0.0.1:0";
+    options.listen_addresses = {"127.0.0.1:0"};
     options.collectables = {&registry_};
     server_ = std::make_unique<WebServer>(*sampler_, options, ComponentLogger("web"));
     auto bound = server_->Start();
     ASSERT_TRUE(bound) << bound.error().message;
-    port_ = std::stoi(bound->substr(bound->rfind(':') + 1));
+    ASSERT_EQ(bound->size(), 1u);
+    port_ = std::stoi(bound->front().substr(bound->front().rfind(':') + 1));
     // One collection, then no more: every response below is of the same snapshot.
     sampler_->Start();
     PollUntil([&] { return sampler_->Latest() != nullptr; }, std::chrono::seconds(30));
