@@ -200,7 +200,9 @@ cmake_build prometheus-cpp "$(src_dir prometheus-cpp)" \
 stage "civetweb ${version[civetweb]}"
 # The options of debian/rules (C++ wrapper, websockets) plus IPv6, minus TLS: Debian has no
 # OpenSSL for MinGW, so CIVETWEB_ENABLE_SSL stays off until OpenSSL is cross-built too.
-cmake_build civetweb "$(src_dir civetweb)" \
+# CivetWeb polls with select() on Windows, whose fd_set holds FD_SETSIZE sockets (64 unless
+# set): room for the reception stage's default 4096 waiting connections and the listeners.
+cmake_build civetweb "$(src_dir civetweb)" -DCMAKE_C_FLAGS="-DFD_SETSIZE=4160" \
   -DCIVETWEB_BUILD_TESTING=OFF -DCIVETWEB_ENABLE_SERVER_EXECUTABLE=OFF \
   -DCIVETWEB_INSTALL_EXECUTABLE=OFF -DCIVETWEB_ENABLE_CXX=ON -DCIVETWEB_ENABLE_WEBSOCKETS=ON \
   -DCIVETWEB_ENABLE_IPV6=ON -DCIVETWEB_ENABLE_SSL=OFF -DCIVETWEB_ENABLE_ASAN=OFF
