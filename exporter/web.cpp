@@ -35,7 +35,7 @@ namespace {
 //  - enable_keep_alive no: an idle kept-alive connection would pin a worker, and
 //    Prometheus scrapes every 15-60 s, longer than any keep-alive worth granting.
 //  - max_request_size 16384: the request head limit; our requests have no body. A longer
-//    head gets 413 and is closed.
+//    head gets 400 and is closed.
 const char* const kCivetOptions[] = {
     "num_threads",       "32",
     "enable_keep_alive", "no",
@@ -113,6 +113,37 @@ int OpenSslVersion(TlsVersion version) {
   return TLS1_2_VERSION;
 }
 #endif
+
+// Why CivetWeb could not serve `address`, its `entry`th listening port (given to it as
+// `spec`), from the lines it logged while starting; empty if they do not say.
+std::string BindError(const std::vector<std::string>& start_log, const std::string& address,
+                      const std::string& spec, size_t entry) {
+  const bool ipv6 = spec.front() == '+' || spec.front() == '[';
+  const std::string entry_tag = " (entry " + std::to_string(entry) + ")";
+  for (const std::string& line : start_log) {
+    // "cannot bind to +10061: 98 (Address already in use)", also "cannot bind to IPv6 ..."
+    if (line.find("cannot bind to " + spec + ": ") != std::string::npos ||
+        line.find("cannot bind to IPv6 " + spec + ": ") != std::string::npos) {
+      const size_t open = line.rfind('(');
+      std::string why = open == std::string::npos ? line : line.substr(open + 1);
+      if (!why.empty() && why.back() == ')') why.pop_back();
+      why = ToLowerAscii(why);
+      const unsigned long port = std::stoul(address.substr(address.rfind(':') + 1));
+      if (why == "permission denied" && port != 0 && port < 1024) {
+        why += " (a port below 1024 needs root or CAP_NET_BIND_SERVICE)";
+      }
+      return why;
+    }
+    if (const size_t at = line.find(entry_tag); at != std::string::npos) {
+      std::string why = line.substr(0, at);
+      if (why == "cannot create socket" && ipv6) {
+        why += " (is IPv6 enabled on this host? 0.0.0.0:PORT listens on IPv4 only)";
+      }
+      return why;
+    }
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -219,8 +250,8 @@ Expected<std::vector<std::string>> WebServer::Start() {
   unsigned code = 0;
   mg_error_data error{&code, text, sizeof text};
   tls_error_.clear();
-  start_log_.clear();
-  t_start_log = &start_log_;
+  std::vector<std::string> start_log;
+  t_start_log = &start_log;
   ctx_ = mg_start2(&init, &error);
   t_start_log = nullptr;
   std::vector<mg_server_port> bound(specs.size() + 1);
@@ -231,7 +262,7 @@ Expected<std::vector<std::string>> WebServer::Start() {
     Stop();
     if (!tls_error_.empty()) return Error{"--web.config.file: " + tls_error_};
     for (size_t i = 0; i < specs.size(); ++i) {
-      std::string why = BindError(options_.listen_addresses[i], specs[i], i + 1);
+      std::string why = BindError(start_log, options_.listen_addresses[i], specs[i], i + 1);
       if (!why.empty()) return Error{"cannot listen on " + options_.listen_addresses[i] + ": " + why};
     }
     return Error{text[0] ? text : "cannot start the HTTP server"};
@@ -245,35 +276,6 @@ Expected<std::vector<std::string>> WebServer::Start() {
                         std::to_string(bound[i].port));
   }
   return addresses;
-}
-
-std::string WebServer::BindError(const std::string& address, const std::string& spec,
-                                 size_t entry) const {
-  const bool ipv6 = spec.front() == '+' || spec.front() == '[';
-  const std::string entry_tag = " (entry " + std::to_string(entry) + ")";
-  for (const std::string& line : start_log_) {
-    // "cannot bind to +10061: 98 (Address already in use)", also "cannot bind to IPv6 ..."
-    if (line.find("cannot bind to " + spec + ": ") != std::string::npos ||
-        line.find("cannot bind to IPv6 " + spec + ": ") != std::string::npos) {
-      const size_t open = line.rfind('(');
-      std::string why = open == std::string::npos ? line : line.substr(open + 1);
-      if (!why.empty() && why.back() == ')') why.pop_back();
-      why = ToLowerAscii(why);
-      const unsigned long port = std::stoul(address.substr(address.rfind(':') + 1));
-      if (why == "permission denied" && port != 0 && port < 1024) {
-        why += " (a port below 1024 needs root or CAP_NET_BIND_SERVICE)";
-      }
-      return why;
-    }
-    if (const size_t at = line.find(entry_tag); at != std::string::npos) {
-      std::string why = line.substr(0, at);
-      if (why == "cannot create socket" && ipv6) {
-        why += " (is IPv6 enabled on this host? 0.0.0.0:PORT listens on IPv4 only)";
-      }
-      return why;
-    }
-  }
-  return "";
 }
 
 void WebServer::Stop() {

@@ -91,8 +91,6 @@ class WebServer {
   /// The server's own families: connections waiting for their head and those dropped by a
   /// limit. Rendered per request, like WebOptions::collectables.
   std::vector<prometheus::MetricFamily> ServerMetrics() const;
-  /// Why CivetWeb could not serve `address` (given to it as `spec`), from its log lines.
-  std::string BindError(const std::string& address, const std::string& spec, size_t entry) const;
 
   static int Dispatch(mg_connection* conn, void* self);
   int Handle(mg_connection* conn);
@@ -115,7 +113,6 @@ class WebServer {
   WebConfig web_config_;       // read by Start(), then constant
   std::string extra_headers_;  // "Name: value\r\n" lines from http_server_config.headers
   std::string tls_error_;      // what InitTls failed on, for Start()'s error
-  std::vector<std::string> start_log_;  // CivetWeb's log lines during Start()
   RenderCache metrics_cache_;
   RenderCache state_cache_;
   RenderCache events_cache_;

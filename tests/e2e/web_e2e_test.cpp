@@ -9,8 +9,9 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -88,12 +89,20 @@ TEST(WebE2e, IdleAndSlowlorisClientsDoNotStarveScrapes) {
     held.fds.push_back(fd);
   }
   // The slowloris half sends a request line, then a header line every 500 ms, never the end.
-  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::condition_variable wake;
+  bool stop = false;  // guarded by mu
   std::thread slowloris([&] {
-    for (int i = kIdle; i < kIdle + kSlow; ++i) (void)!write(held.fds[i], "GET / HTTP/1.1\r\n", 16);
-    while (!stop) {
-      for (int i = kIdle; i < kIdle + kSlow; ++i) (void)!write(held.fds[i], "X-a: b\r\n", 8);
-      for (int t = 0; t < 25 && !stop; ++t) std::this_thread::sleep_for(milliseconds(20));
+    // MSG_NOSIGNAL: the server closes them at the read timeout, and a write after that
+    // must fail with EPIPE, not kill the test with SIGPIPE.
+    for (int i = kIdle; i < kIdle + kSlow; ++i) {
+      (void)!send(held.fds[i], "GET / HTTP/1.1\r\n", 16, MSG_NOSIGNAL);
+    }
+    std::unique_lock lock(mu);
+    while (!wake.wait_for(lock, milliseconds(500), [&] { return stop; })) {
+      for (int i = kIdle; i < kIdle + kSlow; ++i) {
+        (void)!send(held.fds[i], "X-a: b\r\n", 8, MSG_NOSIGNAL);
+      }
     }
   });
   // All of them wait in the reception stage, none on a worker thread...
@@ -113,7 +122,11 @@ TEST(WebE2e, IdleAndSlowlorisClientsDoNotStarveScrapes) {
     return Metric(d, "portwarden_http_connections_dropped_total{reason=\"read_timeout\"}") >=
            kIdle + kSlow;
   }, seconds(30)));
-  stop = true;
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+  }
+  wake.notify_one();
   slowloris.join();
   char byte;
   EXPECT_EQ(read(held.fds.front(), &byte, 1), 0);  // closed by the server: EOF
