@@ -38,14 +38,8 @@ fail() {
 }
 pass() { echo "ok: $*"; }
 
-# poll COMMAND...: runs COMMAND every 100 ms until it succeeds; fails after $deadline seconds.
-poll() {
-  local until=$((SECONDS + deadline))
-  until "$@"; do
-    ((SECONDS < until)) || return 1
-    sleep 0.1
-  done
-}
+# poll COMMAND...: COMMAND every 100 ms until it succeeds, for at most $deadline seconds.
+source "$(dirname "${BASH_SOURCE[0]}")/poll.sh"
 
 # The port from the start-up line: ... msg="portwarden started" ... address=127.0.0.1:PORT
 started_port() {

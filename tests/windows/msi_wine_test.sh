@@ -4,13 +4,16 @@
 #     firewall custom actions, Event Log source, config kept: what Wine cannot show
 #     (firewall rules, failure actions) is checked here, in what the MSI tells Windows to do;
 #  2. `msiexec /i /qn` with LISTEN_ADDRESS, LISTEN_PORT and EXTRA_FLAGS: files in
-#     %ProgramFiles% and %ProgramData%, the service installed with those flags and running
-#     (Wine's services.exe), serving /metrics on the port, the Event Log source registered,
-#     and the service's ReportEventW calls (Wine's ReportEventW records nothing: it only
-#     prints to its "eventlog" debug channel, which is where this test reads them);
+#     %ProgramFiles% and %ProgramData%, the service installed with those flags, configured
+#     by `service configure` and running (Wine's services.exe), serving /metrics on the
+#     port; netsh called for the firewall rule (Wine's netsh is a stub that only prints its
+#     arguments); the Event Log source registered, and the service's ReportEventW calls for
+#     its start, a reload and a finding (Wine's ReportEventW records nothing: it only prints
+#     to Wine's debug channels, which is where this test reads them);
 #  3. a major upgrade to the same exe one version up: the old product gone, the edited
 #     config kept, the service running again;
-#  4. `msiexec /x`: service, files and Event Log source gone, the config kept.
+#  4. `msiexec /x`: service, files and Event Log source gone, netsh called to delete the
+#     rule, the config kept.
 #
 #   tests/windows/msi_wine_test.sh MSI UPGRADE_MSI PORTWARDEN_EXE VERSION CONFIG WINE_RUNNER
 #
@@ -90,14 +93,8 @@ fail() {
   exit 1
 }
 
-# poll COMMAND...: runs COMMAND every 100 ms until it succeeds; fails after $deadline seconds.
-poll() {
-  local until=$((SECONDS + deadline))
-  until "$@"; do
-    ((SECONDS < until)) || return 1
-    sleep 0.1
-  done
-}
+# poll COMMAND...: COMMAND every 100 ms until it succeeds, for at most $deadline seconds.
+source "$(dirname "${BASH_SOURCE[0]}")/poll.sh"
 
 # --- 1. the tables ------------------------------------------------------------------------
 table() { msiinfo export "$msi" "$1" | tr -d '\r'; }
@@ -221,7 +218,8 @@ msiexec() {  # msiexec NAME ARGS...: runs msiexec /qn with a verbose log $work/m
 }
 winepath_of() { echo "Z:${1//\//\\}"; }
 
-props=(LISTEN_ADDRESS=127.0.0.1 "LISTEN_PORT=$port" "EXTRA_FLAGS=--collect.interval=500ms")
+props=(LISTEN_ADDRESS=127.0.0.1 "LISTEN_PORT=$port"
+       "EXTRA_FLAGS=--collect.interval=500ms --web.enable-lifecycle")
 rc=0
 msiexec install /i "$(winepath_of "$msi")" "${props[@]}" || rc=$?
 ((rc == 0)) || fail "msiexec /i exited $rc"
@@ -231,7 +229,7 @@ pass "msiexec /i: portwarden.exe in C:\\Program Files\\portwarden, the default c
 
 service_key='HKLM\System\CurrentControlSet\Services\portwarden'
 image_path=$(reg_value "$service_key" ImagePath)
-want_args="service run --config.file=\"C:\\ProgramData\\portwarden\\portwarden.yml\" --web.listen-address=127.0.0.1:$port --collect.interval=500ms"
+want_args="service run --config.file=\"C:\\ProgramData\\portwarden\\portwarden.yml\" --web.listen-address=127.0.0.1:$port --collect.interval=500ms --web.enable-lifecycle"
 [[ $image_path == *"portwarden.exe\" $want_args"* || $image_path == *"portwarden.exe $want_args"* ]] ||
   fail "ImagePath '$image_path' does not end in '$want_args'"
 # Set by `portwarden.exe service configure`: the custom action ran, on the service MSI made.
@@ -244,23 +242,55 @@ promtool check metrics <"$work/body" >"$work/promtool" 2>&1 ||
   fail "promtool check metrics: $(cat "$work/promtool")"
 pass "the service serves /metrics on 127.0.0.1:$port, promtool ok"
 
+# Wine's netsh is a stub that creates no rule, but it prints how it was called: the rule
+# the custom actions ask for, after deleting any earlier one.
+netsh_calls() {
+  # 0144:fixme:netsh:wmain stub: L"C:\\...\\netsh.exe" L"advfirewall" L"firewall" ...
+  grep -a 'fixme:netsh:wmain stub:' "$wine_log" |
+    sed 's/.*stub: L"[^"]*netsh\.exe"//; s/ L"\([^"]*\)"/ \1/g; s/^ //'
+}
+want_add="advfirewall firewall add rule name=portwarden dir=in action=allow protocol=TCP localport=$port program=C:\\\\Program Files\\\\portwarden\\\\portwarden.exe"
+want_delete="advfirewall firewall delete rule name=portwarden"
+expect_eq "netsh calls of the install" "$(netsh_calls)" "$want_delete"$'\n'"$want_add"
+pass "firewall: netsh deleted, then added the rule for TCP $port and portwarden.exe (Wine creates none)"
+
 eventlog_reg="HKLM\\$eventlog_key"
 expect_eq "EventMessageFile" "$(reg_value "$eventlog_reg" EventMessageFile)" \
   'C:\Program Files\portwarden\portwarden.exe'
 expect_eq "TypesSupported" "$(reg_value "$eventlog_reg" TypesSupported)" 0x7
 pass "Event Log source portwarden registered, EventMessageFile the installed exe"
-# The start of the service is event 1, Information (4), with the log line as its string.
-reported_started() {
-  grep -q 'ReportEventW (0xcafe4242,0x0004,0x0000,0x00000001,' "$wine_log" &&
-    grep -q 'trace:eventlog:ReportEventW L"msg=\\"portwarden started\\"' "$wine_log"
+# reported TYPE ID TEXT: the service called ReportEventW with that type (4 information,
+# 2 warning, 1 error), event ID and a string starting with TEXT. Wine prints the call on its
+# advapi channel and the string on the eventlog channel (trace, warn or err by type).
+reported() {
+  local type=$1 id=$2 text=$3
+  grep -Eq "ReportEventW \([^,]*,$(printf '0x%04x' "$type"),0x0000,$(printf '0x%08x' "$id")," \
+    "$wine_log" && grep -Fq "eventlog:ReportEventW L\"$text" "$wine_log"
 }
-poll reported_started ||
-  fail "the service never called ReportEventW with event 1 and its start line; Wine's log:
-$(grep -i eventlog "$wine_log" | head -20)"
-pass "the service reported event 1 (started) through ReportEventW"
+expect_reported() {  # expect_reported TYPE ID TEXT WHAT
+  poll reported "$1" "$2" "$3" ||
+    fail "the service never reported $4 (type $1, event $2, '$3'); Wine's log:
+$(grep -a 'ReportEventW' "$wine_log" | tail -20)"
+}
+expect_reported 4 1 'msg=\"portwarden started\"' "its start"
+pass "the service reported event 1 (started, information) through ReportEventW"
+
+# An expectation nobody meets, loaded by a reload: event 300 (information) for the reload,
+# event 100 (warning) for the finding it raises. The edit also marks the config for the
+# upgrade and uninstall checks.
+cat >>"$installed_config" <<'YAML'
+expect:
+  - name: msi-test-missing           # edited by msi_wine_test
+    listen: 127.0.0.1:1/tcp
+YAML
+reload_status=$(curl -sS --max-time 30 -o "$work/reload" -w '%{http_code}' -X POST \
+  "http://127.0.0.1:$port/-/reload" || true)
+expect_eq "POST /-/reload" "$reload_status" 200
+expect_reported 4 300 'msg=\"config reloaded\"' "the reload"
+expect_reported 2 100 'msg=finding_raised kind=missing rule=msi-test-missing' "the finding"
+pass "reload and finding_raised reported as events 300 (information) and 100 (warning)"
 
 # --- 3. major upgrade ---------------------------------------------------------------------
-echo "# edited by msi_wine_test" >>"$installed_config"
 old_product=$(field Property ProductCode 2)
 new_product=$(msiinfo export "$upgrade_msi" Property | tr -d '\r' | awk -F'\t' '$1 == "ProductCode" { print $2 }')
 uninstall_key='HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall'
@@ -271,7 +301,7 @@ msiexec upgrade /i "$(winepath_of "$upgrade_msi")" "${props[@]}" || rc=$?
 ((rc == 0)) || fail "msiexec /i (upgrade) exited $rc"
 registered "$new_product" || fail "the upgrade's product $new_product is not registered"
 ! registered "$old_product" || fail "the old product $old_product is still registered after the upgrade"
-grep -q '^# edited by msi_wine_test$' "$installed_config" ||
+grep -q 'edited by msi_wine_test' "$installed_config" ||
   fail "the upgrade replaced the edited config"
 poll state_is RUNNING || fail "service state '$(service_state)' after the upgrade, want RUNNING"
 serves "after the upgrade"
@@ -285,10 +315,12 @@ poll not_installed || fail "sc still knows the service $deadline s after msiexec
 [[ ! -e $installed_exe ]] || fail "portwarden.exe still installed after msiexec /x"
 ! registered "$new_product" || fail "product $new_product still registered after msiexec /x"
 ! wine reg query "$eventlog_reg" >/dev/null || fail "the Event Log source is still registered"
-grep -q '^# edited by msi_wine_test$' "$installed_config" ||
+grep -q 'edited by msi_wine_test' "$installed_config" ||
   fail "msiexec /x removed (or replaced) the config"
 [[ $(http_status /-/healthy) == 000 ]] || fail "port $port still answers after msiexec /x"
-pass "msiexec /x: service, exe and Event Log source gone, the config kept"
+[[ $(netsh_calls | tail -1) == "$want_delete" ]] ||
+  fail "the last netsh call of msiexec /x is not the rule's deletion: $(netsh_calls | tail -3)"
+pass "msiexec /x: service, exe, Event Log source and firewall rule gone, the config kept"
 
 end_session
 "$wineserver" -w

@@ -37,14 +37,8 @@ mkdir -p "$cache"
 exec 8>"$PORTWARDEN_WINEPREFIX.test.lock"
 flock 8
 
-# poll COMMAND...: runs COMMAND every 100 ms until it succeeds; fails after $deadline seconds.
-poll() {
-  local until=$((SECONDS + deadline))
-  until "$@"; do
-    ((SECONDS < until)) || return 1
-    sleep 0.1
-  done
-}
+# poll COMMAND...: COMMAND every 100 ms until it succeeds, for at most $deadline seconds.
+source "$(dirname "${BASH_SOURCE[0]}")/poll.sh"
 
 # STATE of `sc query portwarden`: RUNNING, STOPPED, START_PENDING, ...; empty if not installed.
 service_state() {
