@@ -36,7 +36,8 @@ class MessageTable : public ::testing::Test {
   // The message for `id` with "INSERTED" as %1, as the Event Viewer formats it; empty if the
   // table has none.
   std::wstring Format(uint32_t id) const {
-    const wchar_t* inserts[] = {L"INSERTED"};
+    // With FORMAT_MESSAGE_ARGUMENT_ARRAY the arguments are an array of DWORD_PTR.
+    DWORD_PTR inserts[] = {reinterpret_cast<DWORD_PTR>(L"INSERTED")};
     wchar_t buf[1024];
     DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ARGUMENT_ARRAY,
                              module_, id, MAKELANGID(LANG_ENGLISH, SUBLANG_ENGLISH_US), buf,

@@ -11,9 +11,9 @@
 #     its start, a reload and a finding (Wine's ReportEventW records nothing: it only prints
 #     to Wine's debug channels, which is where this test reads them);
 #  3. a major upgrade to the same exe one version up: the old product gone, the edited
-#     config kept, the service running again;
-#  4. `msiexec /x`: service, files and Event Log source gone, netsh called to delete the
-#     rule, the config kept.
+#     config kept, the service running again (stopped before the upgrade: see there);
+#  4. `msiexec /x` (of the stopped service, as in 3.): service, files and Event Log source
+#     gone, netsh called to delete the rule, the config kept.
 #
 #   tests/windows/msi_wine_test.sh MSI UPGRADE_MSI PORTWARDEN_EXE VERSION CONFIG WINE_RUNNER
 #
@@ -83,7 +83,7 @@ fail() {
   for log in "$work"/msiexec-*.log; do
     [[ -f $log ]] || continue
     echo "--- $log (last 40 lines):" >&2
-    iconv -f UTF-16LE -t UTF-8 "$log" 2>/dev/null | tail -40 >&2 || tail -40 "$log" >&2
+    tail -40 "$log" >&2
   done
   log=$(service_log)
   if [[ -n $log ]]; then
@@ -172,10 +172,12 @@ for p in LISTEN_ADDRESS LISTEN_PORT CONFIG_FILE EXTRA_FLAGS; do
 done
 # The Event Log source: HKLM (2), the message table in the installed exe.
 eventlog_key='SYSTEM\CurrentControlSet\Services\EventLog\Application\portwarden'
-table Registry | awk -F'\t' -v k="$eventlog_key" '$2 == 2 && $3 == k { print $4 "=" $5 }' |
+# (wixl writes the key with a trailing backslash; awk -v would take the others as escapes.)
+table Registry |
+  key=$eventlog_key awk -F'\t' '{ sub(/\\$/, "", $3) } $2 == 2 && $3 == ENVIRON["key"] { print $4 "=" $5 }' |
   sort >"$work/registry"
 expect_eq "Event Log registration" "$(cat "$work/registry")" \
-  $'EventMessageFile=#%[#portwarden.exe]\nTypesSupported=#7'
+  $'EventMessageFile=[#portwarden.exe]\nTypesSupported=#7'
 pass "config kept on upgrade and uninstall, properties secure, Event Log source registered"
 
 # --- 2. install ---------------------------------------------------------------------------
@@ -243,15 +245,16 @@ promtool check metrics <"$work/body" >"$work/promtool" 2>&1 ||
 pass "the service serves /metrics on 127.0.0.1:$port, promtool ok"
 
 # Wine's netsh is a stub that creates no rule, but it prints how it was called: the rule
-# the custom actions ask for, after deleting any earlier one.
-netsh_calls() {
+# the custom actions ask for, after deleting any earlier one. (The service's collectors run
+# netsh too, for `http show` and `int ... show`.)
+firewall_calls() {
   # 0144:fixme:netsh:wmain stub: L"C:\\...\\netsh.exe" L"advfirewall" L"firewall" ...
-  grep -a 'fixme:netsh:wmain stub:' "$wine_log" |
+  grep -a 'fixme:netsh:wmain stub: L"[^"]*" L"advfirewall"' "$wine_log" |
     sed 's/.*stub: L"[^"]*netsh\.exe"//; s/ L"\([^"]*\)"/ \1/g; s/^ //'
 }
 want_add="advfirewall firewall add rule name=portwarden dir=in action=allow protocol=TCP localport=$port program=C:\\\\Program Files\\\\portwarden\\\\portwarden.exe"
 want_delete="advfirewall firewall delete rule name=portwarden"
-expect_eq "netsh calls of the install" "$(netsh_calls)" "$want_delete"$'\n'"$want_add"
+expect_eq "netsh calls of the install" "$(firewall_calls)" "$want_delete"$'\n'"$want_add"
 pass "firewall: netsh deleted, then added the rule for TCP $port and portwarden.exe (Wine creates none)"
 
 eventlog_reg="HKLM\\$eventlog_key"
@@ -282,10 +285,11 @@ cat >>"$installed_config" <<'YAML'
 expect:
   - name: msi-test-missing           # edited by msi_wine_test
     listen: 127.0.0.1:1/tcp
+    owner: { process: nginx }
 YAML
 reload_status=$(curl -sS --max-time 30 -o "$work/reload" -w '%{http_code}' -X POST \
   "http://127.0.0.1:$port/-/reload" || true)
-expect_eq "POST /-/reload" "$reload_status" 200
+expect_eq "POST /-/reload ($(cat "$work/reload"))" "$reload_status" 200
 expect_reported 4 300 'msg=\"config reloaded\"' "the reload"
 expect_reported 2 100 'msg=finding_raised kind=missing rule=msi-test-missing' "the finding"
 pass "reload and finding_raised reported as events 300 (information) and 100 (warning)"
@@ -296,6 +300,12 @@ new_product=$(msiinfo export "$upgrade_msi" Property | tr -d '\r' | awk -F'\t' '
 uninstall_key='HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall'
 registered() { wine reg query "$uninstall_key\\$1" >/dev/null; }
 registered "$old_product" || fail "product $old_product is not registered after install"
+# Wine 8's StopServices does not wait for a running service to stop, so the older product's
+# DeleteServices only marks it for deletion, the newer InstallServices cannot create it
+# again, StartServices fails and msiexec rolls back (exit 91). Windows waits (Wait="yes").
+# So here the service is stopped first; the newer MSI starts it again.
+wine sc stop portwarden >/dev/null || fail "sc stop portwarden failed"
+poll state_is STOPPED || fail "service state '$(service_state)' $deadline s after sc stop"
 rc=0
 msiexec upgrade /i "$(winepath_of "$upgrade_msi")" "${props[@]}" || rc=$?
 ((rc == 0)) || fail "msiexec /i (upgrade) exited $rc"
@@ -308,6 +318,11 @@ serves "after the upgrade"
 pass "major upgrade: old product removed, edited config kept, service running and serving"
 
 # --- 4. uninstall -------------------------------------------------------------------------
+# Stopped first for the same reason as before the upgrade: left running, Wine would delete
+# the service but not the exe the still-running process holds. (The ServiceControl row's
+# stop-on-uninstall is checked in the tables above.)
+wine sc stop portwarden >/dev/null || fail "sc stop portwarden failed"
+poll state_is STOPPED || fail "service state '$(service_state)' $deadline s after sc stop"
 rc=0
 msiexec uninstall /x "$(winepath_of "$upgrade_msi")" || rc=$?
 ((rc == 0)) || fail "msiexec /x exited $rc"
@@ -318,8 +333,8 @@ poll not_installed || fail "sc still knows the service $deadline s after msiexec
 grep -q 'edited by msi_wine_test' "$installed_config" ||
   fail "msiexec /x removed (or replaced) the config"
 [[ $(http_status /-/healthy) == 000 ]] || fail "port $port still answers after msiexec /x"
-[[ $(netsh_calls | tail -1) == "$want_delete" ]] ||
-  fail "the last netsh call of msiexec /x is not the rule's deletion: $(netsh_calls | tail -3)"
+[[ $(firewall_calls | tail -1) == "$want_delete" ]] ||
+  fail "the last netsh call of msiexec /x is not the rule's deletion: $(firewall_calls | tail -3)"
 pass "msiexec /x: service, exe, Event Log source and firewall rule gone, the config kept"
 
 end_session
