@@ -21,6 +21,8 @@ command -v promtool >/dev/null ||
 # prefix (10-20 s), and Wine reads the socket tables of the whole host, slowly: a host with
 # tens of thousands of sockets makes one collection take a minute.
 readonly deadline=120
+# poll
+source "$(dirname "${BASH_SOURCE[0]}")/wine_test_lib.sh"
 
 work=$(mktemp -d)
 pid=""
@@ -38,8 +40,6 @@ fail() {
 }
 pass() { echo "ok: $*"; }
 
-# poll COMMAND...: COMMAND every 100 ms until it succeeds, for at most $deadline seconds.
-source "$(dirname "${BASH_SOURCE[0]}")/poll.sh"
 
 # The port from the start-up line: ... msg="portwarden started" ... address=127.0.0.1:PORT
 started_port() {

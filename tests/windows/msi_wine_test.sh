@@ -40,13 +40,9 @@ done
 readonly deadline=120
 readonly upgrade_code='{B1D6925B-6DF5-4D7E-B58F-95E823B92A13}'
 
-cache=${PORTWARDEN_CACHE:-/var/cache/portwarden}
-export PORTWARDEN_WINEPREFIX=$cache/wineprefix-msi
-export WINEPREFIX=$PORTWARDEN_WINEPREFIX
-wineserver=$(dirname "${PORTWARDEN_WINE:-/usr/lib/wine/wine64}")/wineserver
-mkdir -p "$cache"
-exec 8>"$PORTWARDEN_WINEPREFIX.test.lock"
-flock 8
+# poll, use_own_prefix
+source "$(dirname "${BASH_SOURCE[0]}")/wine_test_lib.sh"
+use_own_prefix wineprefix-msi
 
 work=$(mktemp -d)
 # Every Wine process of this test, the service included (services.exe starts it with the
@@ -93,8 +89,6 @@ fail() {
   exit 1
 }
 
-# poll COMMAND...: COMMAND every 100 ms until it succeeds, for at most $deadline seconds.
-source "$(dirname "${BASH_SOURCE[0]}")/poll.sh"
 
 # --- 1. the tables ------------------------------------------------------------------------
 table() { msiinfo export "$msi" "$1" | tr -d '\r'; }
@@ -102,6 +96,10 @@ table() { msiinfo export "$msi" "$1" | tr -d '\r'; }
 row() { table "$1" | awk -F'\t' -v k="$2" '$1 == k'; }
 field() { row "$1" "$2" | cut -f"$3"; }
 sequence() { field InstallExecuteSequence "$1" 3; }
+expect_between() {  # expect_between ACTION AFTER BEFORE: ACTION is sequenced in between
+  (($(sequence "$2") < $(sequence "$1") && $(sequence "$1") < $(sequence "$3"))) ||
+    fail "$1 ($(sequence "$1")) is not between $2 ($(sequence "$2")) and $3 ($(sequence "$3"))"
+}
 expect_eq() {  # expect_eq WHAT GOT WANT
   [[ $2 == "$3" ]] || fail "$1: got '$2', want '$3'"
 }
@@ -128,9 +126,7 @@ pass "ServiceInstall/ServiceControl: portwarden, auto start, started, removed on
 # deferred (1024) without impersonation (2048), after InstallServices, not on uninstall.
 expect_eq "ConfigureService" "$(field CustomAction ConfigureService 2-4)" \
   $'3154\tportwarden.exe\tservice configure'
-(($(sequence ConfigureService) > $(sequence InstallServices) &&
-  $(sequence ConfigureService) < $(sequence StartServices))) ||
-  fail "ConfigureService is not between InstallServices and StartServices"
+expect_between ConfigureService InstallServices StartServices
 expect_eq "ConfigureService condition" "$(field InstallExecuteSequence ConfigureService 2)" \
   'NOT REMOVE~="ALL"'
 pass "restart on failure: 'portwarden.exe service configure' after InstallServices"
@@ -146,24 +142,17 @@ expect_eq "DeleteFirewallRule" "$(field CustomAction DeleteFirewallRule 2-4)" \
 expect_eq "AddFirewallRule condition" "$(field InstallExecuteSequence AddFirewallRule 2)" \
   'NOT REMOVE~="ALL"'
 expect_eq "DeleteFirewallRule condition" "$(field InstallExecuteSequence DeleteFirewallRule 2)" ""
-(($(sequence SetNetsh) > $(sequence CostFinalize) &&
-  $(sequence SetNetsh) < $(sequence InstallInitialize) &&
-  $(sequence InstallInitialize) < $(sequence DeleteFirewallRule) &&
-  $(sequence DeleteFirewallRule) < $(sequence AddFirewallRule) &&
-  $(sequence AddFirewallRule) < $(sequence InstallFinalize))) ||
-  fail "firewall actions out of order: $(table InstallExecuteSequence)"
+expect_between SetNetsh CostFinalize InstallInitialize
+expect_between DeleteFirewallRule InstallInitialize AddFirewallRule
+expect_between AddFirewallRule DeleteFirewallRule InstallFinalize
 pass "firewall: inbound TCP [LISTEN_PORT] for portwarden.exe added on install, deleted on uninstall"
 
 # CONFIG_FILE defaults to the installed config, set before the service is written.
 expect_eq "DefaultConfigFile" "$(field CustomAction DefaultConfigFile 2-4)" \
   $'51\tCONFIG_FILE\t[DATADIR]portwarden.yml'
-(($(sequence DefaultConfigFile) > $(sequence CostFinalize) &&
-  $(sequence DefaultConfigFile) < $(sequence InstallInitialize))) ||
-  fail "DefaultConfigFile is not between CostFinalize and InstallInitialize"
+expect_between DefaultConfigFile CostFinalize InstallInitialize
 # The older product goes before anything of the newer one is installed.
-(($(sequence RemoveExistingProducts) > $(sequence InstallValidate) &&
-  $(sequence RemoveExistingProducts) < $(sequence InstallInitialize))) ||
-  fail "RemoveExistingProducts is not between InstallValidate and InstallInitialize"
+expect_between RemoveExistingProducts InstallValidate InstallInitialize
 # NeverOverwrite (128) | Permanent (16) | 64-bit (256).
 expect_eq "Config component attributes" "$(field Component Config 4)" 400
 for p in LISTEN_ADDRESS LISTEN_PORT CONFIG_FILE EXTRA_FLAGS; do
