@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::string_view kCommands[] = {"run",          "snapshot", "check", "learn",
                                           "check-config", "decode",   "service"};
-constexpr std::string_view kServiceActions[] = {"install", "uninstall", "start", "stop", "run"};
+constexpr std::string_view kServiceActions[] = {"install",   "configure", "uninstall",
+                                                "start",     "stop",      "run"};
 constexpr std::string_view kValuedFlags[] = {"config.file", "web.listen-address",
                                              "web.telemetry-path", "web.config.file",
                                              "web.read-timeout", "web.max-connections",
@@ -97,7 +98,8 @@ Expected<Options> ParseArgs(int argc, const char* const* argv) {
     }
     if (o.command == "service") {
       if (i >= args.size() || !OneOf(args[i], kServiceActions)) {
-        return Error{"service: expected an action: install, uninstall, start, stop or run"};
+        return Error{
+            "service: expected an action: install, configure, uninstall, start, stop or run"};
       }
       o.service_action = std::string(args[i++]);
     }
@@ -189,6 +191,8 @@ Commands:
                         urlacl, sslcert, servicestate, excludedportrange or netstat
   service install|uninstall|start|stop
                         manage the Windows service (install takes the flags it runs with)
+  service configure     set the installed service's description, delayed start and
+                        restart on failure (what install sets; the MSI runs it)
 
 Flags:
   --config.file=PATH          YAML configuration file (default: built-in defaults)

@@ -20,7 +20,7 @@ inline constexpr std::string_view kDecodeKinds[] = {
 struct Options {
   /// run | snapshot | check | learn | check-config | decode | service
   std::string command = "run";
-  std::string service_action;   ///< service: install | uninstall | start | stop | run
+  std::string service_action;   ///< service: install | configure | uninstall | start | stop | run
   std::string decode_kind;      ///< decode: one of kDecodeKinds
   std::string decode_file;      ///< decode: the saved command output to read
   std::vector<std::string> flags;  ///< the flags exactly as given on the command line

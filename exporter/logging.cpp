@@ -12,6 +12,7 @@ namespace {
 bool g_json = false;
 spdlog::sink_ptr g_sink;
 spdlog::level::level_enum g_level = spdlog::level::info;
+LogTap g_tap;
 
 void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
@@ -110,6 +111,8 @@ std::shared_ptr<spdlog::logger> ComponentLogger(const std::string& name) {
   return logger;
 }
 
+void SetLogTap(LogTap tap) { g_tap = std::move(tap); }
+
 void Log(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view msg,
          std::initializer_list<LogField> fields) {
   if (!logger.should_log(level)) return;
@@ -134,6 +137,7 @@ void Log(spdlog::logger& logger, spdlog::level::level_enum level, std::string_vi
     }
   }
   logger.log(level, "{}", line);
+  if (g_tap) g_tap(level, msg, line);
 }
 
 }  // namespace portwarden

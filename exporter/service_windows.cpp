@@ -6,6 +6,7 @@
 #include <string>
 
 #include "exporter/daemon.h"
+#include "exporter/event_log.h"
 #include "exporter/lifecycle.h"
 #include "exporter/logging.h"
 #include "exporter/service.h"
@@ -44,6 +45,31 @@ std::wstring Quote(const std::wstring& arg) {
   return out + L"\"";
 }
 
+// What `install` sets beyond CreateServiceW, and `configure` sets on a service the MSI
+// created (the ServiceInstall table has no failure actions or delayed start). A setting that
+// does not apply is reported and makes the exit code 1; the others are still applied.
+int Configure(SC_HANDLE svc) {
+  int rc = 0;
+  auto configure = [&](DWORD level, void* info, const char* what) {
+    if (!ChangeServiceConfig2W(svc, level, info)) rc = Fail(what);
+  };
+  SERVICE_DESCRIPTIONW description{const_cast<wchar_t*>(kDescription)};
+  configure(SERVICE_CONFIG_DESCRIPTION, &description, "ChangeServiceConfig2W(description)");
+  // Delayed auto-start: after the boot-critical services, HTTP.sys's consumers included.
+  SERVICE_DELAYED_AUTO_START_INFO delayed{TRUE};
+  configure(SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed,
+            "ChangeServiceConfig2W(delayed auto-start)");
+  // Restart on failure after 5 s, 10 s, then every 60 s; the count resets after a day.
+  SC_ACTION actions[3] = {{SC_ACTION_RESTART, 5000}, {SC_ACTION_RESTART, 10000},
+                          {SC_ACTION_RESTART, 60000}};
+  SERVICE_FAILURE_ACTIONSW failure{};
+  failure.dwResetPeriod = 24 * 60 * 60;
+  failure.cActions = 3;
+  failure.lpsaActions = actions;
+  configure(SERVICE_CONFIG_FAILURE_ACTIONS, &failure, "ChangeServiceConfig2W(failure actions)");
+  return rc;
+}
+
 int Install(const Options& options) {
   wchar_t exe[MAX_PATH * 2];
   if (GetModuleFileNameW(nullptr, exe, static_cast<DWORD>(std::size(exe))) == 0) {
@@ -65,24 +91,7 @@ int Install(const Options& options) {
   }
   // The service exists from here on; a setting that does not apply is reported, and the
   // exit code says so, but the service is kept (uninstall removes it).
-  int rc = 0;
-  auto configure = [&](DWORD level, void* info, const char* what) {
-    if (!ChangeServiceConfig2W(svc, level, info)) rc = Fail(what);
-  };
-  SERVICE_DESCRIPTIONW description{const_cast<wchar_t*>(kDescription)};
-  configure(SERVICE_CONFIG_DESCRIPTION, &description, "ChangeServiceConfig2W(description)");
-  // Delayed auto-start: after the boot-critical services, HTTP.sys's consumers included.
-  SERVICE_DELAYED_AUTO_START_INFO delayed{TRUE};
-  configure(SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed,
-            "ChangeServiceConfig2W(delayed auto-start)");
-  // Restart on failure after 5 s, 10 s, then every 60 s; the count resets after a day.
-  SC_ACTION actions[3] = {{SC_ACTION_RESTART, 5000}, {SC_ACTION_RESTART, 10000},
-                          {SC_ACTION_RESTART, 60000}};
-  SERVICE_FAILURE_ACTIONSW failure{};
-  failure.dwResetPeriod = 24 * 60 * 60;
-  failure.cActions = 3;
-  failure.lpsaActions = actions;
-  configure(SERVICE_CONFIG_FAILURE_ACTIONS, &failure, "ChangeServiceConfig2W(failure actions)");
+  int rc = Configure(svc);
   std::printf("service portwarden installed: %ls\n", command.c_str());
   CloseServiceHandle(svc);
   CloseServiceHandle(scm);
@@ -92,11 +101,14 @@ int Install(const Options& options) {
 int Control(const std::string& action) {
   SC_HANDLE scm = OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
   if (scm == nullptr) return Fail("OpenSCManagerW");
-  SC_HANDLE svc = OpenServiceW(scm, kServiceName, SERVICE_START | SERVICE_STOP | DELETE |
-                                                      SERVICE_QUERY_STATUS);
+  SC_HANDLE svc = OpenServiceW(scm, kServiceName,
+                               SERVICE_START | SERVICE_STOP | DELETE | SERVICE_QUERY_STATUS |
+                                   SERVICE_CHANGE_CONFIG);
   int rc = 0;
   if (svc == nullptr) {
     rc = Fail("OpenServiceW (is the service installed?)");
+  } else if (action == "configure") {
+    rc = Configure(svc);
   } else if (action == "start") {
     if (!StartServiceW(svc, 0, nullptr)) rc = Fail("StartServiceW");
   } else if (action == "stop") {
@@ -185,6 +197,13 @@ int RunServiceCommand(const Options& options) {
       !ok) {
     std::fprintf(stderr, "portwarden: error: %s\n", ok.error().message.c_str());
     return 1;
+  }
+  // Warnings, errors and the transitions admins filter on also go to the Application log.
+  if (auto event_log = OpenApplicationLog(); event_log) {
+    SetLogTap(std::move(*event_log));
+  } else {
+    Log(*ComponentLogger("service"), spdlog::level::warn,
+        "no Event Log; logging to the file only", {{"err", event_log.error().message}});
   }
   g_options = &options;
   SERVICE_TABLE_ENTRYW table[] = {{const_cast<wchar_t*>(kServiceName), ServiceMain},

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for the Windows build, on a fresh Debian 12: installs what is missing,
-# cross-builds portwarden.exe and the tests with MinGW-w64 into build-win/, and runs them
-# under Wine with ctest. Every stage says how long it took.
+# cross-builds portwarden.exe, its MSI and the tests with MinGW-w64 into build-win/
+# (scripts/package-windows.sh), and runs the tests under Wine with ctest. Every stage says
+# how long it took.
 #
 #   scripts/test-windows.sh            # everything
 #   scripts/test-windows.sh -R daemon  # extra arguments go to ctest
@@ -9,8 +10,9 @@
 # The result, build-win/exporter/portwarden.exe, is what ships: one static, stripped
 # executable (Release, linked with -s) that needs no DLL beside it. The tests run that very
 # file: the Windows unit tests and the live listener test (tests/windows) as .exe under
-# Wine, and the end-to-end daemon and service tests (tests/windows/*_wine_test.sh) on the
-# Linux side, driving it under Wine and scraping it with curl.
+# Wine, and the end-to-end daemon, service and MSI tests (tests/windows/*_wine_test.sh) on
+# the Linux side, driving it under Wine and scraping it with curl. The MSI,
+# build-win/portwarden-<version>-x64.msi, ships too.
 #
 # Environment:
 #   PORTWARDEN_WIN_BUILD_DIR  build directory (default build-win)
@@ -35,29 +37,17 @@ stage() {
 install_dependencies() {
   # The Linux side of the end-to-end tests needs curl and promtool (Debian's prometheus).
   scripts/install-deps.sh
-  # The MinGW toolchain, Wine and the static MinGW builds of the libraries (cached).
-  prefix=$(scripts/windows-deps.sh)
 }
 
-configure() {
-  cmake -S . -B "$build" \
-    -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/mingw-w64-x86_64.cmake \
-    -DPORTWARDEN_WIN_PREFIX="$prefix" \
-    -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_EXE_LINKER_FLAGS_RELEASE=-s >/dev/null
-}
-
-compile() {
-  cmake --build "$build" --parallel "$jobs"
-  ls -l "$build/exporter/portwarden.exe"
+package() {
+  msi=$(scripts/package-windows.sh)
 }
 
 run_tests() {
   (cd "$build" && ctest --output-on-failure -j"$jobs" "$@")
 }
 
-stage "dependencies (install-deps.sh, windows-deps.sh)" install_dependencies
-stage "configure ($build, MinGW-w64, Release)" configure
-stage "build" compile
+stage "dependencies (install-deps.sh)" install_dependencies
+stage "build and package (package-windows.sh)" package
 stage "test (ctest, under Wine)" run_tests "$@"
-echo "=== windows: total $((SECONDS - script_start))s; shippable: $build/exporter/portwarden.exe"
+echo "=== windows: total $((SECONDS - script_start))s; shippable: $build/exporter/portwarden.exe, $msi"

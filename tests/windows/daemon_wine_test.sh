@@ -21,6 +21,8 @@ command -v promtool >/dev/null ||
 # prefix (10-20 s), and Wine reads the socket tables of the whole host, slowly: a host with
 # tens of thousands of sockets makes one collection take a minute.
 readonly deadline=120
+# poll
+source "$(dirname "${BASH_SOURCE[0]}")/wine_test_lib.sh"
 
 work=$(mktemp -d)
 pid=""
@@ -38,14 +40,6 @@ fail() {
 }
 pass() { echo "ok: $*"; }
 
-# poll COMMAND...: runs COMMAND every 100 ms until it succeeds; fails after $deadline seconds.
-poll() {
-  local until=$((SECONDS + deadline))
-  until "$@"; do
-    ((SECONDS < until)) || return 1
-    sleep 0.1
-  done
-}
 
 # The port from the start-up line: ... msg="portwarden started" ... address=127.0.0.1:PORT
 started_port() {

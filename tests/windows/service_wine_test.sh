@@ -28,23 +28,10 @@ command -v promtool >/dev/null ||
 # one collection, and with it the first /-/ready or a stop, take a minute.
 readonly deadline=120
 
-cache=${PORTWARDEN_CACHE:-/var/cache/portwarden}
-export PORTWARDEN_WINEPREFIX=$cache/wineprefix-service
-# wineserver (from the same Wine as the runner) addresses the prefix through WINEPREFIX.
-export WINEPREFIX=$PORTWARDEN_WINEPREFIX
-wineserver=$(dirname "${PORTWARDEN_WINE:-/usr/lib/wine/wine64}")/wineserver
-mkdir -p "$cache"
-exec 8>"$PORTWARDEN_WINEPREFIX.test.lock"
-flock 8
+# poll, use_own_prefix
+source "$(dirname "${BASH_SOURCE[0]}")/wine_test_lib.sh"
+use_own_prefix wineprefix-service
 
-# poll COMMAND...: runs COMMAND every 100 ms until it succeeds; fails after $deadline seconds.
-poll() {
-  local until=$((SECONDS + deadline))
-  until "$@"; do
-    ((SECONDS < until)) || return 1
-    sleep 0.1
-  done
-}
 
 # STATE of `sc query portwarden`: RUNNING, STOPPED, START_PENDING, ...; empty if not installed.
 service_state() {

@@ -85,8 +85,10 @@ TEST(ParseArgs, ErrorsNameTheCulprit) {
       {{"frobnicate"},
        "unknown command \"frobnicate\" (expected run, snapshot, check, learn, check-config, decode "
        "or service)"},
-      {{"service"}, "service: expected an action: install, uninstall, start, stop or run"},
-      {{"service", "restart"}, "service: expected an action: install, uninstall, start, stop or run"},
+      {{"service"},
+       "service: expected an action: install, configure, uninstall, start, stop or run"},
+      {{"service", "restart"},
+       "service: expected an action: install, configure, uninstall, start, stop or run"},
       {{"--collect.interval=5"},
        "--collect.interval: invalid duration \"5\" (expected e.g. 500ms, 5s, 1m, 1h30m)"},
       {{"--collect.interval"}, "flag --collect.interval needs a value"},
