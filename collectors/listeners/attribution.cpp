@@ -13,7 +13,8 @@ bool InRanges(uint16_t port, const std::vector<PortRange>& ranges) {
                      [port](const PortRange& r) { return port >= r.first && port <= r.last; });
 }
 
-using GroupKey = std::tuple<Proto, Family, std::string, uint16_t, OwnerKind, uint32_t>;
+using GroupKey =
+    std::tuple<Proto, Family, std::string, uint16_t, uint64_t, OwnerKind, uint32_t>;
 
 }  // namespace
 
@@ -54,7 +55,7 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
         if (i != main) owner.holders.push_back(owned.holders[i]);
       }
     }
-    GroupKey key{s.proto, s.family, s.address, s.port, owner.kind, owner.main().pid};
+    GroupKey key{s.proto, s.family, s.address, s.port, s.netns, owner.kind, owner.main().pid};
     auto [it, inserted] = groups.try_emplace(key);
     Listener& l = it->second;
     if (inserted) {
@@ -63,6 +64,8 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
       l.address = s.address;
       l.port = s.port;
       l.v6only = s.v6only;
+      l.netns = s.netns;
+      l.netns_name = owned.netns_name;
       l.owner = std::move(owner);
       l.sockets = 1;
       continue;

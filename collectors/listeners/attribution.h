@@ -15,6 +15,7 @@ struct OwnedSocket {
   SocketEntry socket;
   std::vector<ProcessRef> holders;  ///< never null
   OwnerKind kind = OwnerKind::kProcess;  ///< used when holders is not empty
+  std::string netns_name;  ///< name of socket.netns where one is known (see Listener)
 };
 
 /// One sample of every socket, immutable once made: a source hands out the same pointer
@@ -50,7 +51,7 @@ struct ListenerSet {
 /// its workers); the lowest PID among several such. Returns its index in holders.
 size_t MainHolderIndex(const std::vector<ProcessRef>& holders);
 
-/// Groups sockets sharing proto, address, port and owner into one listener each (an
+/// Groups sockets sharing proto, address, port, namespace and owner into one listener each (an
 /// SO_REUSEPORT group becomes one listener with a socket count), applies the port filters
 /// and the cap. Pure.
 ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const ListenerFilter& filter);

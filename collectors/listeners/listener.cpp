@@ -31,8 +31,8 @@ bool Owner::operator==(const Owner& other) const {
 }
 
 bool ListenerLess(const Listener& a, const Listener& b) {
-  return std::tie(a.port, a.proto, a.family, a.address, a.owner.main().pid) <
-         std::tie(b.port, b.proto, b.family, b.address, b.owner.main().pid);
+  return std::tie(a.port, a.proto, a.family, a.address, a.netns, a.owner.main().pid) <
+         std::tie(b.port, b.proto, b.family, b.address, b.netns, b.owner.main().pid);
 }
 
 }  // namespace portwarden

@@ -31,6 +31,7 @@ struct SocketEntry {
   uint64_t cookie = 0;  ///< Linux netlink socket cookie (0 where unknown)
   uint32_t uid = 0;
   uint32_t pid = 0;     ///< owning PID where the table carries it (Windows); 0 otherwise
+  uint64_t netns = 0;   ///< Linux network namespace (inode of its nsfs file); 0 where unknown
   bool v6only = false;  ///< for IPv6 wildcard binds: true if it does not cover IPv4
   bool operator==(const SocketEntry&) const = default;
 };
@@ -70,12 +71,16 @@ struct Listener {
   std::string address;
   uint16_t port = 0;
   bool v6only = false;
+  /// Linux network namespace: the inode of its nsfs file (0 where unknown, e.g. Windows),
+  /// and its name where one is known ("host", an `ip netns` name), else empty.
+  uint64_t netns = 0;
+  std::string netns_name;
   Owner owner;
   int sockets = 1;
   bool operator==(const Listener&) const = default;
 };
 
-/// Orders listeners by port, proto, address, then main PID, for stable output.
+/// Orders listeners by port, proto, address, namespace, then main PID, for stable output.
 bool ListenerLess(const Listener& a, const Listener& b);
 
 }  // namespace portwarden

@@ -339,12 +339,19 @@ std::vector<uint32_t> OwnerCache::NextSweep(size_t n, bool* wrapped) {
   return out;
 }
 
+void OwnerCache::SetNetnsNames(std::map<uint64_t, std::string> names) {
+  if (names == netns_names_) return;
+  netns_names_ = std::move(names);
+  ++netns_names_serial_;
+}
+
 OwnedSockets OwnerCache::Owned() const {
   // Holders by socket, as (pid, info_serial) runs: equal to the last call's means the
   // output would be equal too (a key's address, port and uid never change, and a holder's
   // info changes only with a new serial).
   std::vector<uint64_t> from;
   from.reserve(owned_from_.size());
+  from.push_back(netns_names_serial_);
   std::vector<uint32_t> pids;
   for (const SocketState* st : order_) {
     from.push_back(st->key.inode);
@@ -367,10 +374,13 @@ OwnedSockets OwnerCache::Owned() const {
 
   auto out = std::make_shared<std::vector<OwnedSocket>>();
   out->reserve(order_.size());
-  size_t at = 0;
+  size_t at = 1;
   for (const SocketState* st : order_) {
     OwnedSocket owned;
     owned.socket = st->socket;
+    if (auto name = netns_names_.find(st->socket.netns); name != netns_names_.end()) {
+      owned.netns_name = name->second;
+    }
     const uint64_t count = from[at + 2];
     at += 3;
     owned.holders.reserve(count);

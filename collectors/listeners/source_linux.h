@@ -37,6 +37,9 @@ struct LinuxSourceStats {
   size_t quiet_checks = 0;    ///< processes proven idle by their run time (nothing to read)
   size_t searched = 0;        ///< processes read by the owner search
   size_t pending = 0;         ///< sockets left without a known holder, still searched for
+  size_t namespaces = 0;        ///< network namespaces sampled
+  size_t namespaces_failed = 0; ///< of those, not entered or not dumped (left out)
+  size_t netns_links_read = 0;  ///< readlinks of /proc/PID/ns/net
 };
 
 /// The Linux source, with what the generic interface does not show.
