@@ -25,7 +25,10 @@ const Process& Owner::main() const {
 }
 
 bool Owner::operator==(const Owner& other) const {
-  return kind == other.kind &&
+  auto same = [](const ProcessRef& a, const ProcessRef& b) {
+    return a == b || (a && b && *a == *b);
+  };
+  return kind == other.kind && same(supervisor, other.supervisor) &&
          std::equal(holders.begin(), holders.end(), other.holders.begin(), other.holders.end(),
                     [](const ProcessRef& a, const ProcessRef& b) { return a == b || *a == *b; });
 }

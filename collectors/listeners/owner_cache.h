@@ -166,7 +166,8 @@ class OwnerCache {
   void SetNetnsNames(std::map<uint64_t, std::string> names);
 
   /// Every current socket, in the order of the last Reconcile, with the processes
-  /// holding it (once each, by PID; holders without info are left out). The same pointer
+  /// holding it (once each, by PID, with the lowest fd it holds the socket at; holders
+  /// without info are left out). The same pointer
   /// as the last call when none of that changed: a quiet cycle copies nothing.
   OwnedSockets Owned() const;
 

@@ -82,6 +82,39 @@ std::string ParseSystemdUnit(std::string_view cgroup) {
   return unit;
 }
 
+std::optional<std::vector<std::string>> ParseListenFds(std::string_view environ, uint32_t pid) {
+  std::string_view listen_pid, listen_fds, names;
+  bool has_names = false;
+  while (!environ.empty()) {
+    size_t end = environ.find('\0');
+    std::string_view var = environ.substr(0, end);
+    environ.remove_prefix(end == std::string_view::npos ? environ.size() : end + 1);
+    if (var.starts_with("LISTEN_PID=")) listen_pid = var.substr(11);
+    if (var.starts_with("LISTEN_FDS=")) listen_fds = var.substr(11);
+    if (var.starts_with("LISTEN_FDNAMES=")) {
+      names = var.substr(15);
+      has_names = true;
+    }
+  }
+  uint32_t for_pid = 0;
+  uint32_t count = 0;
+  // More than a few thousand is no real activation: bound what one environ can make.
+  if (!ParseDec(listen_pid, for_pid) || for_pid != pid || !ParseDec(listen_fds, count) ||
+      count == 0 || count > 4096) {
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  out.reserve(count);
+  while (has_names && out.size() < count) {
+    size_t colon = names.find(':');
+    out.emplace_back(names.substr(0, colon));
+    if (colon == std::string_view::npos) break;
+    names.remove_prefix(colon + 1);
+  }
+  out.resize(count, "unknown");
+  return out;
+}
+
 std::optional<uint64_t> ParseSocketLink(std::string_view link) {
   constexpr std::string_view kPrefix = "socket:[";
   if (!link.starts_with(kPrefix) || !link.ends_with(']')) return std::nullopt;

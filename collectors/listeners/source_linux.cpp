@@ -44,6 +44,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "collectors/listeners/container.h"
 #include "collectors/listeners/inet_diag.h"
 #include "collectors/listeners/netns.h"
 #include "collectors/listeners/netns_linux.h"
@@ -702,8 +703,34 @@ class LinuxSource final : public LinuxListenerSource {
     }
     if (ReadSmall(proc_dir_.get(), PidPath(pid, "cgroup").c_str(), text_)) {
       p.service = ParseSystemdUnit(text_);
+      ContainerRef ref = ParseContainer(text_);
+      if (!ref.id.empty()) {
+        p.container = ContainerName(ref);
+        p.container_runtime = ref.runtime;
+        p.pod = ref.pod;
+      }
+    }
+    if (ReadSmall(proc_dir_.get(), PidPath(pid, "environ").c_str(), text_)) {
+      p.listen_fds = ParseListenFds(text_, pid).value_or(std::vector<std::string>{});
     }
     return p;
+  }
+
+  // The container's name from its runtime's state where readable without a daemon API
+  // (Docker's config.v2.json), else its short ID. Names are kept: a container keeps its ID.
+  const std::string& ContainerName(const ContainerRef& ref) {
+    if (container_names_.size() >= 4096) container_names_.clear();  // bounded under churn
+    auto [it, inserted] = container_names_.try_emplace(ref.id);
+    if (inserted) {
+      std::string name;
+      if (ref.runtime == "docker") {
+        if (auto json = ReadFile(options_.docker_root + "/containers/" + ref.id + "/config.v2.json")) {
+          name = ParseDockerConfigName(*json);
+        }
+      }
+      it->second = name.empty() ? ShortContainerId(ref.id) : name;
+    }
+    return it->second;
   }
 
   const std::string& UserName(uint32_t uid) {
@@ -741,6 +768,7 @@ class LinuxSource final : public LinuxListenerSource {
   LinuxSourceStats stats_;
   std::string backend_ = "netlink";
   std::map<uint32_t, std::string> users_;
+  std::map<std::string, std::string> container_names_;  // by container ID
 };
 
 }  // namespace

@@ -26,6 +26,8 @@ struct LinuxSourceOptions {
   /// Owner searches that read many processes are limited to one full scan's worth of fd
   /// reads per this many seconds; see ScanBudget in scan_plan.h.
   double search_refill_s = 120;
+  /// Docker's state directory: container names come from containers/ID/config.v2.json.
+  std::string docker_root = "/var/lib/docker";
 };
 
 /// What the last Sample() did, for tests and the benchmark.

@@ -21,7 +21,11 @@ Owner ProcessOwner(std::string name, std::string exe = "", std::string service =
                                                            .name = std::move(name),
                                                            .exe = std::move(exe),
                                                            .user = std::move(user),
-                                                           .service = std::move(service)})};
+                                                           .service = std::move(service),
+                                                           .container = {},
+                                                           .container_runtime = {},
+                                                           .pod = {},
+                                                           .listen_fds = {}})};
   return owner;
 }
 
@@ -296,7 +300,7 @@ TEST(OwnerPattern, KindAndExe) {
   pattern.kind = OwnerKind::kHttpSys;
   Owner http_sys;
   http_sys.kind = OwnerKind::kHttpSys;
-  http_sys.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", ""})};
+  http_sys.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", "", "", "", "", {}})};
   EXPECT_TRUE(pattern.Matches(http_sys));
   EXPECT_FALSE(pattern.Matches(ProcessOwner("System")));
 

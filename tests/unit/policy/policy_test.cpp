@@ -18,14 +18,18 @@ Owner ProcessOwner(std::string name, uint32_t pid, std::string service = "", std
                                                            .name = std::move(name),
                                                            .exe = std::move(exe),
                                                            .user = "root",
-                                                           .service = std::move(service)})};
+                                                           .service = std::move(service),
+                                                           .container = {},
+                                                           .container_runtime = {},
+                                                           .pod = {},
+                                                           .listen_fds = {}})};
   return owner;
 }
 
 Owner HttpSys() {
   Owner owner;
   owner.kind = OwnerKind::kHttpSys;
-  owner.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", ""})};
+  owner.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", "", "", "", "", {}})};
   return owner;
 }
 
@@ -404,7 +408,7 @@ TEST(DescribeOwner, ShortTexts) {
   EXPECT_EQ(DescribeOwner(Kernel()), "kernel (System, pid 4)");
   EXPECT_EQ(DescribeOwner(Unknown()), "unknown");
   Owner unreadable;
-  unreadable.holders = {std::make_shared<const Process>(Process{812, 0, "", "", "", ""})};
+  unreadable.holders = {std::make_shared<const Process>(Process{812, 0, "", "", "", "", "", "", "", {}})};
   EXPECT_EQ(DescribeOwner(unreadable), "unknown (pid 812)");
 }
 
