@@ -114,5 +114,69 @@ TEST(BuildListeners, KeepsNamespacesApart) {
   EXPECT_EQ(set.tcp, 2u);
 }
 
+ProcessRef Proc(uint32_t pid, uint32_t ppid, const char* name,
+               std::vector<std::string> listen_fds = {}) {
+  auto p = std::make_shared<Process>();
+  p->pid = pid;
+  p->ppid = ppid;
+  p->name = name;
+  p->listen_fds = std::move(listen_fds);
+  return p;
+}
+
+OwnedSocket Held(std::vector<ProcessRef> holders, std::vector<int32_t> fds) {
+  OwnedSocket s;
+  s.socket.address = "0.0.0.0";
+  s.socket.port = 22;
+  s.holders = std::move(holders);
+  s.fds = std::move(fds);
+  return s;
+}
+
+// systemd holds sshd.socket at fd 40 and handed it to sshd as fd 3.
+TEST(PickHolders, ActivatedServiceServesAndPid1Supervises) {
+  OwnedSocket s = Held({Proc(1, 0, "systemd"), Proc(900, 1, "sshd", {"sshd.socket"})}, {40, 3});
+  HolderRoles roles = PickHolders(s);
+  EXPECT_EQ(roles.main, 1u);
+  EXPECT_EQ(roles.supervisor, 0u);
+  ListenerSet set = BuildListeners({s}, {});
+  ASSERT_EQ(set.listeners.size(), 1u);
+  const Listener& l = set.listeners[0];
+  EXPECT_EQ(l.owner.main().name, "sshd");
+  ASSERT_NE(l.owner.supervisor, nullptr);
+  EXPECT_EQ(l.owner.supervisor->name, "systemd");
+  EXPECT_EQ(l.socket_unit, "sshd.socket");
+}
+
+// A chain: a launcher handed it to a shell, which handed it on to the server.
+TEST(PickHolders, InnermostActivatedHolderServes) {
+  OwnedSocket s = Held({Proc(50, 1, "sh", {"web.socket"}), Proc(60, 50, "server", {"web.socket"})},
+                       {3, 3});
+  HolderRoles roles = PickHolders(s);
+  EXPECT_EQ(roles.main, 1u);
+  EXPECT_EQ(roles.supervisor, 0u);
+}
+
+// Its names are for other fds: fd 7 is not among the LISTEN_FDS 3 and 4.
+TEST(PickHolders, AnActivatedProcessHoldingAnotherFdIsNotServingIt) {
+  OwnedSocket s = Held({Proc(1, 0, "systemd"), Proc(900, 1, "cupsd", {"a.socket", "b.socket"})},
+                       {40, 7});
+  HolderRoles roles = PickHolders(s);
+  EXPECT_EQ(roles.main, 0u);
+  EXPECT_EQ(roles.supervisor, HolderRoles{}.supervisor);
+  EXPECT_EQ(BuildListeners({s}, {}).listeners[0].socket_unit, "");
+  s.fds = {40, 4};
+  EXPECT_EQ(BuildListeners({s}, {}).listeners[0].socket_unit, "b.socket");
+}
+
+// Workers inherit LISTEN_PID from their master, which does not name them: master serves.
+TEST(PickHolders, WithoutActivationTheRootHolderServesAlone) {
+  OwnedSocket s = Held({Proc(813, 812, "nginx"), Proc(812, 1, "nginx")}, {6, 6});
+  HolderRoles roles = PickHolders(s);
+  EXPECT_EQ(roles.main, 1u);
+  EXPECT_EQ(roles.supervisor, HolderRoles{}.supervisor);
+  EXPECT_EQ(BuildListeners({s}, {}).listeners[0].owner.supervisor, nullptr);
+}
+
 }  // namespace
 }  // namespace portwarden
