@@ -208,7 +208,7 @@ std::string ListenerMetricsText(const ListenerSet& set) {
     out += "\",pod=\"";
     AppendLabelValue(out, main.pod);
     out += "\",socket_unit=\"";
-    AppendLabelValue(out, l.socket_unit);
+    AppendLabelValue(out, l.owner.socket_unit);
     out += "\",supervisor=\"";
     if (l.owner.supervisor) AppendLabelValue(out, l.owner.supervisor->name);
     out += "\"} 1\n";

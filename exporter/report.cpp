@@ -113,7 +113,7 @@ nlohmann::json SnapshotJson(const Snapshot& snap) {
                          {"netns", {{"inode", l.netns}, {"name", l.netns_name}}},
                          {"container", l.owner.main().container},
                          {"pod", l.owner.main().pod},
-                         {"socket_unit", l.socket_unit},
+                         {"socket_unit", l.owner.socket_unit},
                          {"sockets", l.sockets},
                          {"owner",
                           {{"kind", ToString(l.owner.kind)},

@@ -81,7 +81,6 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
     if (InRanges(s.port, filter.exclude)) continue;
 
     Owner owner;
-    std::string socket_unit;
     if (!owned.holders.empty()) {
       owner.kind = owned.kind;
       HolderRoles roles = PickHolders(owned);
@@ -96,7 +95,7 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
       if (ActivatedHolder(owned, roles.main)) {
         const auto& names = owned.holders[roles.main]->listen_fds;
         size_t at = owned.fds.size() == owned.holders.size() ? size_t(owned.fds[roles.main] - 3) : 0;
-        socket_unit = names[at];
+        owner.socket_unit = names[at];
       }
     }
     GroupKey key{s.proto, s.family, s.address, s.port, s.netns, owner.kind, owner.main().pid};
@@ -110,7 +109,6 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
       l.v6only = s.v6only;
       l.netns = s.netns;
       l.netns_name = owned.netns_name;
-      l.socket_unit = std::move(socket_unit);
       l.owner = std::move(owner);
       l.sockets = 1;
       continue;

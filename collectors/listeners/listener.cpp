@@ -29,6 +29,7 @@ bool Owner::operator==(const Owner& other) const {
     return a == b || (a && b && *a == *b);
   };
   return kind == other.kind && same(supervisor, other.supervisor) &&
+         socket_unit == other.socket_unit &&
          std::equal(holders.begin(), holders.end(), other.holders.begin(), other.holders.end(),
                     [](const ProcessRef& a, const ProcessRef& b) { return a == b || *a == *b; });
 }

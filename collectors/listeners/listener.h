@@ -68,6 +68,10 @@ struct Owner {
   /// The holder that passed the socket on to the main one by socket activation (systemd,
   /// a launcher; see PickHolders), also among holders; null if there is none.
   ProcessRef supervisor;
+  /// Socket activation: the name of the fd the main holder was handed (systemd names it
+  /// after its .socket unit, e.g. "sshd.socket", unless FileDescriptorName= is set); empty
+  /// if the socket was not handed over that way.
+  std::string socket_unit;
   /// The main holder (holders.front()), or an empty Process (PID 0) if there is none.
   const Process& main() const;
   /// The same kind and the same processes, compared by value.
@@ -86,10 +90,6 @@ struct Listener {
   /// and its name where one is known ("host", an `ip netns` name), else empty.
   uint64_t netns = 0;
   std::string netns_name;
-  /// Socket activation: the name of the fd the main holder was handed (systemd names it
-  /// after its .socket unit, e.g. "sshd.socket", unless FileDescriptorName= is set); empty
-  /// if the socket was not handed over that way.
-  std::string socket_unit;
   Owner owner;
   int sockets = 1;
   bool operator==(const Listener&) const = default;

@@ -34,7 +34,8 @@ struct NetnsEntry {
 /// or a bind mount holds it. Pure bookkeeping; not thread-safe.
 class NetnsTable {
  public:
-  /// The namespace named "host": the one PID 1 runs in.
+  /// The namespace named "host": the one PID 1 runs in (the source falls back to its own
+  /// where PID 1's is unreadable).
   void SetHost(uint64_t inode) { host_ = inode; }
   uint64_t host() const { return host_; }
   /// pid is in namespace inode now.

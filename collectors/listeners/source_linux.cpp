@@ -237,7 +237,8 @@ class LinuxSource final : public LinuxListenerSource {
     if (!started_) {
       live = ListPids();
       for (uint32_t pid : live) TrackNetns(pid);
-      if (auto host = NetnsOf(1)) netns_.SetHost(*host);
+      // PID 1's namespace; where its link is unreadable (a sandbox), this process's own.
+      netns_.SetHost(NetnsOf(1).value_or(own_netns_));
     } else if (events && !missed_events_) {
       for (const ProcEvent& e : *events) {
         if (e.kind == ProcEvent::Kind::kExit) {

@@ -81,7 +81,7 @@ TEST(SnapshotMetrics, LabelsNamespaceContainerAndActivation) {
   l.port = 22;
   l.netns = 4026532300;
   l.netns_name = "blue";
-  l.socket_unit = "sshd.socket";
+  l.owner.socket_unit = "sshd.socket";
   l.owner.kind = OwnerKind::kProcess;
   l.owner.holders = {serving, supervisor};
   l.owner.supervisor = supervisor;

@@ -84,13 +84,13 @@ TEST_P(ActivationTest, ServingChildAndSupervisorAreReportedApart) {
   })) << launcher.Stderr();
   EXPECT_EQ(last_.owner.main().name, "systemd-socket-");  // comm is cut at 15 bytes
   EXPECT_EQ(last_.owner.supervisor, nullptr);
-  EXPECT_EQ(last_.socket_unit, "");
+  EXPECT_EQ(last_.owner.socket_unit, "");
 
   ASSERT_TRUE(Connect(port));
   ASSERT_TRUE(WaitForListener(port, [](const Listener& l) {
     return l.owner.main().name == "port_holder" && l.owner.supervisor != nullptr;
   })) << launcher.Stderr() << " main: " << last_.owner.main().name;
-  EXPECT_EQ(last_.socket_unit, "web.socket");
+  EXPECT_EQ(last_.owner.socket_unit, "web.socket");
   // The launcher exec'd the shell in place: the supervisor is that PID, the parent of the
   // serving process.
   EXPECT_EQ(last_.owner.supervisor->pid, static_cast<uint32_t>(launcher.pid()));

@@ -145,7 +145,7 @@ TEST(PickHolders, ActivatedServiceServesAndPid1Supervises) {
   EXPECT_EQ(l.owner.main().name, "sshd");
   ASSERT_NE(l.owner.supervisor, nullptr);
   EXPECT_EQ(l.owner.supervisor->name, "systemd");
-  EXPECT_EQ(l.socket_unit, "sshd.socket");
+  EXPECT_EQ(l.owner.socket_unit, "sshd.socket");
 }
 
 // A chain: a launcher handed it to a shell, which handed it on to the server.
@@ -164,9 +164,9 @@ TEST(PickHolders, AnActivatedProcessHoldingAnotherFdIsNotServingIt) {
   HolderRoles roles = PickHolders(s);
   EXPECT_EQ(roles.main, 0u);
   EXPECT_EQ(roles.supervisor, HolderRoles{}.supervisor);
-  EXPECT_EQ(BuildListeners({s}, {}).listeners[0].socket_unit, "");
+  EXPECT_EQ(BuildListeners({s}, {}).listeners[0].owner.socket_unit, "");
   s.fds = {40, 4};
-  EXPECT_EQ(BuildListeners({s}, {}).listeners[0].socket_unit, "b.socket");
+  EXPECT_EQ(BuildListeners({s}, {}).listeners[0].owner.socket_unit, "b.socket");
 }
 
 // Workers inherit LISTEN_PID from their master, which does not name them: master serves.
