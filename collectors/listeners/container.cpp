@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "collectors/listeners/procfs.h"
+
 namespace portwarden {
 namespace {
 
@@ -87,17 +89,11 @@ ContainerRef FromPath(std::string_view path) {
 
 ContainerRef ParseContainer(std::string_view cgroup) {
   ContainerRef found;
-  while (!cgroup.empty()) {
-    size_t eol = cgroup.find('\n');
-    std::string_view line = cgroup.substr(0, eol);
-    cgroup.remove_prefix(eol == std::string_view::npos ? cgroup.size() : eol + 1);
-    size_t c1 = line.find(':');
-    size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) continue;
-    ContainerRef ref = FromPath(line.substr(c2 + 1));
+  for (auto [controllers, path] : SplitCgroup(cgroup)) {
+    ContainerRef ref = FromPath(path);
     if (ref.id.empty()) continue;
     found = std::move(ref);
-    if (c2 == c1 + 1) break;  // v2 ("0::") is authoritative
+    if (controllers.empty()) break;  // v2 ("0::") is authoritative
   }
   return found;
 }

@@ -56,19 +56,24 @@ std::optional<uint32_t> ParseStatusUid(std::string_view text) {
   return uid;
 }
 
-std::string ParseSystemdUnit(std::string_view cgroup) {
-  std::string unit;
+std::vector<CgroupLine> SplitCgroup(std::string_view cgroup) {
+  std::vector<CgroupLine> lines;
   while (!cgroup.empty()) {
     size_t eol = cgroup.find('\n');
     std::string_view line = cgroup.substr(0, eol);
     cgroup.remove_prefix(eol == std::string_view::npos ? cgroup.size() : eol + 1);
-    // hierarchy-ID:controllers:path; v2 is "0::", v1 systemd is ":name=systemd:".
     size_t c1 = line.find(':');
     size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
     if (c2 == std::string_view::npos) continue;
-    std::string_view controllers = line.substr(c1 + 1, c2 - c1 - 1);
+    lines.push_back({line.substr(c1 + 1, c2 - c1 - 1), line.substr(c2 + 1)});
+  }
+  return lines;
+}
+
+std::string ParseSystemdUnit(std::string_view cgroup) {
+  std::string unit;
+  for (auto [controllers, path] : SplitCgroup(cgroup)) {
     if (!controllers.empty() && controllers != "name=systemd") continue;
-    std::string_view path = line.substr(c2 + 1);
     std::string innermost;
     while (!path.empty()) {
       size_t slash = path.find('/');

@@ -21,6 +21,15 @@ std::optional<ProcStat> ParseProcStat(std::string_view text);
 /// Real UID from the "Uid:" line of /proc/PID/status.
 std::optional<uint32_t> ParseStatusUid(std::string_view text);
 
+/// One line of /proc/PID/cgroup, "hierarchy-ID:controllers:path": v2 has empty
+/// controllers ("0::/path"), v1's systemd hierarchy reads "name=systemd".
+struct CgroupLine {
+  std::string_view controllers;
+  std::string_view path;
+};
+/// Every well-formed line of a /proc/PID/cgroup text, in order (malformed ones skipped).
+std::vector<CgroupLine> SplitCgroup(std::string_view cgroup);
+
 /// The systemd unit a process runs in, from /proc/PID/cgroup (v2 "0::/system.slice/x.service"
 /// or the v1 name=systemd hierarchy): the innermost *.service; empty if there is none
 /// (login sessions' scopes are left out: their names are per-session, unbounded).
