@@ -97,7 +97,7 @@ std::vector<httpsys::AddressClaim> HttpSysClaims(
     const std::vector<policy::Expectation>& expectations) {
   Owner http_sys;
   http_sys.kind = OwnerKind::kHttpSys;
-  http_sys.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", ""})};
+  http_sys.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", "", "", "", "", {}})};
   std::vector<httpsys::AddressClaim> claims;
   for (const policy::Expectation& e : expectations) {
     if (!e.owner || e.owner->kind == OwnerKind::kHttpSys || e.owner->Matches(http_sys)) continue;

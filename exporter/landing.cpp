@@ -182,6 +182,14 @@ const Column kColumns[] = {
     {"process", "Process", false, [](const Listener& l) { return l.owner.main().name; }},
     {"user", "User", false, [](const Listener& l) { return l.owner.main().user; }},
     {"service", "Service", false, [](const Listener& l) { return l.owner.main().service; }},
+    {"container", "Container", false,
+     [](const Listener& l) { return l.owner.main().container; }},
+    {"netns", "Netns", false,
+     [](const Listener& l) {
+       return !l.netns_name.empty() ? l.netns_name
+              : l.netns != 0        ? std::to_string(l.netns)
+                                    : std::string();
+     }},
     {"sockets", "Sockets", true, [](const Listener& l) { return std::to_string(l.sockets); }},
     {"holders", "Holders", false, HolderPids},
 };

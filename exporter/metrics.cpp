@@ -164,7 +164,8 @@ std::string ListenerMetricsText(const ListenerSet& set) {
   // the pages of the reserve never written are never resident.
   out.reserve(4096 + set.listeners.size() * 640);
   // The labels naming a listener, without the closing brace: proto, family, address, port,
-  // pid (empty for an unknown owner).
+  // pid (empty for an unknown owner); then netns (inode; empty where unknown), last so
+  // that the labels from before namespaces keep their order.
   auto id = [&out](std::string_view name, const Listener& l) {
     out += name;
     out += "{proto=\"";
@@ -177,6 +178,11 @@ std::string ListenerMetricsText(const ListenerSet& set) {
     AppendNumber(out, l.port);
     out += "\",pid=\"";
     if (l.owner.kind != OwnerKind::kUnknown) AppendNumber(out, l.owner.main().pid);
+    out += '"';
+  };
+  auto netns = [&out](const Listener& l) {
+    out += ",netns=\"";
+    if (l.netns != 0) AppendNumber(out, l.netns);
     out += '"';
   };
 
@@ -194,6 +200,18 @@ std::string ListenerMetricsText(const ListenerSet& set) {
     AppendLabelValue(out, main.user);
     out += "\",service=\"";
     AppendLabelValue(out, main.service);
+    out += '"';
+    netns(l);
+    out += ",netns_name=\"";
+    AppendLabelValue(out, l.netns_name);
+    out += "\",container=\"";
+    AppendLabelValue(out, main.container);
+    out += "\",pod=\"";
+    AppendLabelValue(out, main.pod);
+    out += "\",socket_unit=\"";
+    AppendLabelValue(out, l.owner.socket_unit);
+    out += "\",supervisor=\"";
+    if (l.owner.supervisor) AppendLabelValue(out, l.owner.supervisor->name);
     out += "\"} 1\n";
   }
   // A family of one series per listener, labelled by the listener alone.
@@ -201,6 +219,7 @@ std::string ListenerMetricsText(const ListenerSet& set) {
     AppendHeader(out, name, help);
     for (const Listener& l : set.listeners) {
       id(name, l);
+      netns(l);
       out += "} ";
       AppendNumber(out, value(l));
       out += '\n';
@@ -215,18 +234,21 @@ std::string ListenerMetricsText(const ListenerSet& set) {
                "sampled by the last collection cycle.",
                [](const Listener& l) { return l.owner.holders.size(); });
 
-  std::map<std::pair<Proto, uint16_t>, std::set<std::string>> owners;
+  // By namespace: the same port in two namespaces is not shared.
+  std::map<std::tuple<Proto, uint16_t, uint64_t>, std::set<std::string>> owners;
   for (const Listener& l : set.listeners) {
-    owners[{l.proto, l.port}].insert(policy::OwnerIdentity(l.owner));
+    owners[{l.proto, l.port, l.netns}].insert(policy::OwnerIdentity(l.owner));
   }
   AppendHeader(out, "portwarden_port_owners",
-               "Distinct owners holding a port (any address), as sampled by the last collection "
-               "cycle; more than 1 means a shared port.");
+               "Distinct owners holding a port (any address) in one network namespace, as "
+               "sampled by the last collection cycle; more than 1 means a shared port.");
   for (const auto& [port, distinct] : owners) {
     out += "portwarden_port_owners{proto=\"";
-    out += ToString(port.first);
+    out += ToString(std::get<0>(port));
     out += "\",port=\"";
-    AppendNumber(out, port.second);
+    AppendNumber(out, std::get<1>(port));
+    out += "\",netns=\"";
+    if (std::get<2>(port) != 0) AppendNumber(out, std::get<2>(port));
     out += "\"} ";
     AppendNumber(out, distinct.size());
     out += '\n';

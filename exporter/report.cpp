@@ -10,8 +10,16 @@ namespace portwarden {
 namespace {
 
 nlohmann::json ProcessJson(const Process& p) {
-  return {{"pid", p.pid},   {"ppid", p.ppid}, {"process", p.name},
-          {"exe", p.exe},   {"user", p.user}, {"service", p.service}};
+  return {{"pid", p.pid},
+          {"ppid", p.ppid},
+          {"process", p.name},
+          {"exe", p.exe},
+          {"user", p.user},
+          {"service", p.service},
+          {"container", p.container},
+          {"container_runtime", p.container_runtime},
+          {"pod", p.pod},
+          {"listen_fds", p.listen_fds}};
 }
 
 std::string Endpoint(const Listener& l) {
@@ -102,10 +110,16 @@ nlohmann::json SnapshotJson(const Snapshot& snap) {
                          {"address", l.address},
                          {"port", l.port},
                          {"v6only", l.v6only},
+                         {"netns", {{"inode", l.netns}, {"name", l.netns_name}}},
+                         {"container", l.owner.main().container},
+                         {"pod", l.owner.main().pod},
+                         {"socket_unit", l.owner.socket_unit},
                          {"sockets", l.sockets},
                          {"owner",
                           {{"kind", ToString(l.owner.kind)},
                            {"main", ProcessJson(l.owner.main())},
+                           {"supervisor", l.owner.supervisor ? ProcessJson(*l.owner.supervisor)
+                                                             : nlohmann::json(nullptr)},
                            {"holders", holders}}}});
   }
   nlohmann::json collectors = nlohmann::json::array();
@@ -203,7 +217,8 @@ std::string FindingsText(const policy::Evaluation& evaluation) {
 
 std::string SnapshotTable(const Snapshot& snap) {
   std::vector<std::vector<std::string>> rows = {
-      {"PROTO", "LOCAL ADDRESS", "PID", "PROCESS", "USER", "SERVICE", "SOCKETS", "HOLDERS"}};
+      {"PROTO", "LOCAL ADDRESS", "NETNS", "PID", "PROCESS", "USER", "SERVICE", "CONTAINER",
+       "SOCKETS", "HOLDERS"}};
   for (const Listener& l : snap.listeners->listeners) {
     const Process& m = l.owner.main();
     bool known = l.owner.kind != OwnerKind::kUnknown;
@@ -211,10 +226,14 @@ std::string SnapshotTable(const Snapshot& snap) {
     for (const auto& h : l.owner.holders) {
       holders += (holders.empty() ? "" : ",") + std::to_string(h->pid);
     }
-    rows.push_back({std::string(ToString(l.proto)), Endpoint(l),
+    std::string netns = !l.netns_name.empty() ? l.netns_name
+                        : l.netns != 0        ? std::to_string(l.netns)
+                                              : "-";
+    rows.push_back({std::string(ToString(l.proto)), Endpoint(l), netns,
                     known ? std::to_string(m.pid) : "-", known ? m.name : "(unknown)",
                     known ? m.user : "-", m.service.empty() ? "-" : m.service,
-                    std::to_string(l.sockets), holders.empty() ? "-" : holders});
+                    m.container.empty() ? "-" : m.container, std::to_string(l.sockets),
+                    holders.empty() ? "-" : holders});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& r : rows) {

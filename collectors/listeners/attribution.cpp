@@ -13,7 +13,8 @@ bool InRanges(uint16_t port, const std::vector<PortRange>& ranges) {
                      [port](const PortRange& r) { return port >= r.first && port <= r.last; });
 }
 
-using GroupKey = std::tuple<Proto, Family, std::string, uint16_t, OwnerKind, uint32_t>;
+using GroupKey =
+    std::tuple<Proto, Family, std::string, uint16_t, uint64_t, OwnerKind, uint32_t>;
 
 }  // namespace
 
@@ -37,6 +38,41 @@ size_t MainHolderIndex(const std::vector<ProcessRef>& holders) {
   return best;
 }
 
+bool ActivatedHolder(const OwnedSocket& owned, size_t i) {
+  const Process& p = *owned.holders[i];
+  if (p.listen_fds.empty()) return false;
+  if (owned.fds.size() != owned.holders.size()) return true;
+  int32_t fd = owned.fds[i];
+  return fd >= 3 && static_cast<size_t>(fd - 3) < p.listen_fds.size();
+}
+
+HolderRoles PickHolders(const OwnedSocket& owned) {
+  const auto& holders = owned.holders;
+  HolderRoles roles;
+  roles.main = MainHolderIndex(holders);
+  std::set<uint32_t> activated;
+  for (size_t i = 0; i < holders.size(); ++i) {
+    if (ActivatedHolder(owned, i)) activated.insert(holders[i]->pid);
+  }
+  if (activated.empty()) return roles;
+  std::set<uint32_t> parents;  // activated holders with an activated holder child
+  for (const auto& p : holders) {
+    if (activated.contains(p->pid) && p->ppid != p->pid && activated.contains(p->ppid)) {
+      parents.insert(p->ppid);
+    }
+  }
+  size_t serving = holders.size();
+  for (size_t i = 0; i < holders.size(); ++i) {
+    uint32_t pid = holders[i]->pid;
+    if (!activated.contains(pid) || parents.contains(pid)) continue;
+    if (serving == holders.size() || pid < holders[serving]->pid) serving = i;
+  }
+  if (serving == holders.size()) return roles;  // activated holders in a cycle: stay total
+  if (serving != roles.main) roles.supervisor = roles.main;
+  roles.main = serving;
+  return roles;
+}
+
 ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const ListenerFilter& filter) {
   std::map<GroupKey, Listener> groups;
   for (const auto& owned : sockets) {
@@ -47,14 +83,22 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
     Owner owner;
     if (!owned.holders.empty()) {
       owner.kind = owned.kind;
-      size_t main = MainHolderIndex(owned.holders);
+      HolderRoles roles = PickHolders(owned);
       owner.holders.reserve(owned.holders.size());
-      owner.holders.push_back(owned.holders[main]);
+      owner.holders.push_back(owned.holders[roles.main]);
       for (size_t i = 0; i < owned.holders.size(); ++i) {
-        if (i != main) owner.holders.push_back(owned.holders[i]);
+        if (i != roles.main) owner.holders.push_back(owned.holders[i]);
+      }
+      if (roles.supervisor < owned.holders.size()) {
+        owner.supervisor = owned.holders[roles.supervisor];
+      }
+      if (ActivatedHolder(owned, roles.main)) {
+        const auto& names = owned.holders[roles.main]->listen_fds;
+        size_t at = owned.fds.size() == owned.holders.size() ? size_t(owned.fds[roles.main] - 3) : 0;
+        owner.socket_unit = names[at];
       }
     }
-    GroupKey key{s.proto, s.family, s.address, s.port, owner.kind, owner.main().pid};
+    GroupKey key{s.proto, s.family, s.address, s.port, s.netns, owner.kind, owner.main().pid};
     auto [it, inserted] = groups.try_emplace(key);
     Listener& l = it->second;
     if (inserted) {
@@ -63,6 +107,8 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
       l.address = s.address;
       l.port = s.port;
       l.v6only = s.v6only;
+      l.netns = s.netns;
+      l.netns_name = owned.netns_name;
       l.owner = std::move(owner);
       l.sockets = 1;
       continue;

@@ -14,7 +14,11 @@ namespace portwarden {
 struct OwnedSocket {
   SocketEntry socket;
   std::vector<ProcessRef> holders;  ///< never null
+  /// The fd each holder holds it at (its lowest), parallel to holders; may be empty where
+  /// the OS does not tell (Windows).
+  std::vector<int32_t> fds;
   OwnerKind kind = OwnerKind::kProcess;  ///< used when holders is not empty
+  std::string netns_name;  ///< name of socket.netns where one is known (see Listener)
 };
 
 /// One sample of every socket, immutable once made: a source hands out the same pointer
@@ -46,11 +50,26 @@ struct ListenerSet {
   size_t dropped = 0;               ///< listeners the cap left out
 };
 
-/// Picks the main holder: the one whose parent is not itself a holder (nginx master, not
+/// Picks the root holder: the one whose parent is not itself a holder (nginx master, not
 /// its workers); the lowest PID among several such. Returns its index in holders.
 size_t MainHolderIndex(const std::vector<ProcessRef>& holders);
 
-/// Groups sockets sharing proto, address, port and owner into one listener each (an
+/// Whether holder i got the socket by socket activation: its LISTEN_FDS (see
+/// Process::listen_fds) cover the fd it holds the socket at (any fd where fds is empty).
+bool ActivatedHolder(const OwnedSocket& owned, size_t i);
+
+/// The serving holder and the supervisor of a socket. Where some holders got it by socket
+/// activation, the serving one is the innermost of those (no activated holder is its child:
+/// sshd under systemd, a service under a chain of launchers) and the supervisor is the root
+/// holder (MainHolderIndex: PID 1, the launcher) if that is another process. Otherwise the
+/// serving one is the root holder and there is no supervisor (npos).
+struct HolderRoles {
+  size_t main = 0;
+  size_t supervisor = static_cast<size_t>(-1);
+};
+HolderRoles PickHolders(const OwnedSocket& owned);
+
+/// Groups sockets sharing proto, address, port, namespace and owner into one listener each (an
 /// SO_REUSEPORT group becomes one listener with a socket count), applies the port filters
 /// and the cap. Pure.
 ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const ListenerFilter& filter);

@@ -25,14 +25,18 @@ const Process& Owner::main() const {
 }
 
 bool Owner::operator==(const Owner& other) const {
-  return kind == other.kind &&
+  auto same = [](const ProcessRef& a, const ProcessRef& b) {
+    return a == b || (a && b && *a == *b);
+  };
+  return kind == other.kind && same(supervisor, other.supervisor) &&
+         socket_unit == other.socket_unit &&
          std::equal(holders.begin(), holders.end(), other.holders.begin(), other.holders.end(),
                     [](const ProcessRef& a, const ProcessRef& b) { return a == b || *a == *b; });
 }
 
 bool ListenerLess(const Listener& a, const Listener& b) {
-  return std::tie(a.port, a.proto, a.family, a.address, a.owner.main().pid) <
-         std::tie(b.port, b.proto, b.family, b.address, b.owner.main().pid);
+  return std::tie(a.port, a.proto, a.family, a.address, a.netns, a.owner.main().pid) <
+         std::tie(b.port, b.proto, b.family, b.address, b.netns, b.owner.main().pid);
 }
 
 }  // namespace portwarden

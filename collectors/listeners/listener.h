@@ -31,6 +31,7 @@ struct SocketEntry {
   uint64_t cookie = 0;  ///< Linux netlink socket cookie (0 where unknown)
   uint32_t uid = 0;
   uint32_t pid = 0;     ///< owning PID where the table carries it (Windows); 0 otherwise
+  uint64_t netns = 0;   ///< Linux network namespace (inode of its nsfs file); 0 where unknown
   bool v6only = false;  ///< for IPv6 wildcard binds: true if it does not cover IPv4
   bool operator==(const SocketEntry&) const = default;
 };
@@ -43,6 +44,14 @@ struct Process {
   std::string exe;      ///< full executable path, empty if unreadable
   std::string user;     ///< account name, or numeric uid if it has no name
   std::string service;  ///< systemd unit / Windows service(s), empty if none
+  /// Linux: the container it runs in, from its cgroup: its name where the runtime's state
+  /// tells it, else the first 12 digits of its ID; empty if none.
+  std::string container;
+  std::string container_runtime;  ///< "docker", "podman", ... (see ContainerRef), or empty
+  std::string pod;                ///< Kubernetes pod UID, or empty
+  /// Linux: the names of the fds 3, 4, ... it was handed by socket activation (see
+  /// ParseListenFds); empty if it was not.
+  std::vector<std::string> listen_fds;
   bool operator==(const Process&) const = default;
 };
 
@@ -56,6 +65,13 @@ struct Owner {
   /// Every process holding the socket(s), the main one first: the holder whose parent is
   /// not a holder. Never null; empty when the owner is unknown.
   std::vector<ProcessRef> holders;
+  /// The holder that passed the socket on to the main one by socket activation (systemd,
+  /// a launcher; see PickHolders), also among holders; null if there is none.
+  ProcessRef supervisor;
+  /// Socket activation: the name of the fd the main holder was handed (systemd names it
+  /// after its .socket unit, e.g. "sshd.socket", unless FileDescriptorName= is set); empty
+  /// if the socket was not handed over that way.
+  std::string socket_unit;
   /// The main holder (holders.front()), or an empty Process (PID 0) if there is none.
   const Process& main() const;
   /// The same kind and the same processes, compared by value.
@@ -70,12 +86,16 @@ struct Listener {
   std::string address;
   uint16_t port = 0;
   bool v6only = false;
+  /// Linux network namespace: the inode of its nsfs file (0 where unknown, e.g. Windows),
+  /// and its name where one is known ("host", an `ip netns` name), else empty.
+  uint64_t netns = 0;
+  std::string netns_name;
   Owner owner;
   int sockets = 1;
   bool operator==(const Listener&) const = default;
 };
 
-/// Orders listeners by port, proto, address, then main PID, for stable output.
+/// Orders listeners by port, proto, address, namespace, then main PID, for stable output.
 bool ListenerLess(const Listener& a, const Listener& b);
 
 }  // namespace portwarden

@@ -339,27 +339,37 @@ std::vector<uint32_t> OwnerCache::NextSweep(size_t n, bool* wrapped) {
   return out;
 }
 
+void OwnerCache::SetNetnsNames(std::map<uint64_t, std::string> names) {
+  if (names == netns_names_) return;
+  netns_names_ = std::move(names);
+  ++netns_names_serial_;
+}
+
 OwnedSockets OwnerCache::Owned() const {
-  // Holders by socket, as (pid, info_serial) runs: equal to the last call's means the
+  // Holders by socket, as (pid, info_serial, fd) runs: equal to the last call's means the
   // output would be equal too (a key's address, port and uid never change, and a holder's
   // info changes only with a new serial).
   std::vector<uint64_t> from;
   from.reserve(owned_from_.size());
-  std::vector<uint32_t> pids;
+  from.push_back(netns_names_serial_);
+  std::vector<std::pair<uint32_t, int32_t>> pids;
   for (const SocketState* st : order_) {
     from.push_back(st->key.inode);
     from.push_back(st->key.cookie);
     const size_t count_at = from.size();
     from.push_back(0);
     pids.clear();
-    for (auto [pid, fd] : st->holders) pids.push_back(pid);
-    std::sort(pids.begin(), pids.end());
-    pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
-    for (uint32_t pid : pids) {
+    pids = st->holders;
+    std::sort(pids.begin(), pids.end());  // by pid, then fd: each pid's lowest fd first
+    pids.erase(std::unique(pids.begin(), pids.end(),
+                           [](const auto& a, const auto& b) { return a.first == b.first; }),
+               pids.end());
+    for (auto [pid, fd] : pids) {
       const ProcessRecord& rec = procs_.at(pid);
       if (!rec.info) continue;
       from.push_back(pid);
       from.push_back(rec.info_serial);
+      from.push_back(static_cast<uint32_t>(fd));
       ++from[count_at];
     }
   }
@@ -367,15 +377,20 @@ OwnedSockets OwnerCache::Owned() const {
 
   auto out = std::make_shared<std::vector<OwnedSocket>>();
   out->reserve(order_.size());
-  size_t at = 0;
+  size_t at = 1;
   for (const SocketState* st : order_) {
     OwnedSocket owned;
     owned.socket = st->socket;
+    if (auto name = netns_names_.find(st->socket.netns); name != netns_names_.end()) {
+      owned.netns_name = name->second;
+    }
     const uint64_t count = from[at + 2];
     at += 3;
     owned.holders.reserve(count);
-    for (uint64_t i = 0; i < count; ++i, at += 2) {
+    owned.fds.reserve(count);
+    for (uint64_t i = 0; i < count; ++i, at += 3) {
       owned.holders.push_back(procs_.at(static_cast<uint32_t>(from[at])).info);
+      owned.fds.push_back(static_cast<int32_t>(from[at + 2]));
     }
     out->push_back(std::move(owned));
   }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -161,8 +162,12 @@ class OwnerCache {
   /// Sum of the fd counts of the last reads: what reading every process would cost.
   uint64_t TotalFds() const { return total_fds_; }
 
+  /// The names of network namespaces (by inode) that Owned() puts on their sockets.
+  void SetNetnsNames(std::map<uint64_t, std::string> names);
+
   /// Every current socket, in the order of the last Reconcile, with the processes
-  /// holding it (once each, by PID; holders without info are left out). The same pointer
+  /// holding it (once each, by PID, with the lowest fd it holds the socket at; holders
+  /// without info are left out). The same pointer
   /// as the last call when none of that changed: a quiet cycle copies nothing.
   OwnedSockets Owned() const;
 
@@ -190,8 +195,10 @@ class OwnerCache {
   uint64_t total_fds_ = 0;
   uint32_t sweep_cursor_ = 0;
   uint64_t info_serials_ = 0;  // last ProcessRecord::info_serial handed out
-  // What Owned() returned last, and what it was made of: per socket in order its key, the
-  // number of holders, then each holder's pid and info_serial.
+  std::map<uint64_t, std::string> netns_names_;
+  uint64_t netns_names_serial_ = 0;  // changes with every new set of names
+  // What Owned() returned last, and what it was made of: the names' serial, then per
+  // socket in order its key, the number of holders, then each holder's pid and info_serial.
   mutable OwnedSockets owned_;
   mutable std::vector<uint64_t> owned_from_;
 };

@@ -56,19 +56,24 @@ std::optional<uint32_t> ParseStatusUid(std::string_view text) {
   return uid;
 }
 
-std::string ParseSystemdUnit(std::string_view cgroup) {
-  std::string unit;
+std::vector<CgroupLine> SplitCgroup(std::string_view cgroup) {
+  std::vector<CgroupLine> lines;
   while (!cgroup.empty()) {
     size_t eol = cgroup.find('\n');
     std::string_view line = cgroup.substr(0, eol);
     cgroup.remove_prefix(eol == std::string_view::npos ? cgroup.size() : eol + 1);
-    // hierarchy-ID:controllers:path; v2 is "0::", v1 systemd is ":name=systemd:".
     size_t c1 = line.find(':');
     size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
     if (c2 == std::string_view::npos) continue;
-    std::string_view controllers = line.substr(c1 + 1, c2 - c1 - 1);
+    lines.push_back({line.substr(c1 + 1, c2 - c1 - 1), line.substr(c2 + 1)});
+  }
+  return lines;
+}
+
+std::string ParseSystemdUnit(std::string_view cgroup) {
+  std::string unit;
+  for (auto [controllers, path] : SplitCgroup(cgroup)) {
     if (!controllers.empty() && controllers != "name=systemd") continue;
-    std::string_view path = line.substr(c2 + 1);
     std::string innermost;
     while (!path.empty()) {
       size_t slash = path.find('/');
@@ -80,6 +85,39 @@ std::string ParseSystemdUnit(std::string_view cgroup) {
     if (controllers.empty() && !unit.empty()) break;  // v2 is authoritative
   }
   return unit;
+}
+
+std::optional<std::vector<std::string>> ParseListenFds(std::string_view environ, uint32_t pid) {
+  std::string_view listen_pid, listen_fds, names;
+  bool has_names = false;
+  while (!environ.empty()) {
+    size_t end = environ.find('\0');
+    std::string_view var = environ.substr(0, end);
+    environ.remove_prefix(end == std::string_view::npos ? environ.size() : end + 1);
+    if (var.starts_with("LISTEN_PID=")) listen_pid = var.substr(11);
+    if (var.starts_with("LISTEN_FDS=")) listen_fds = var.substr(11);
+    if (var.starts_with("LISTEN_FDNAMES=")) {
+      names = var.substr(15);
+      has_names = true;
+    }
+  }
+  uint32_t for_pid = 0;
+  uint32_t count = 0;
+  // More than a few thousand is no real activation: bound what one environ can make.
+  if (!ParseDec(listen_pid, for_pid) || for_pid != pid || !ParseDec(listen_fds, count) ||
+      count == 0 || count > 4096) {
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  out.reserve(count);
+  while (has_names && out.size() < count) {
+    size_t colon = names.find(':');
+    out.emplace_back(names.substr(0, colon));
+    if (colon == std::string_view::npos) break;
+    names.remove_prefix(colon + 1);
+  }
+  out.resize(count, "unknown");
+  return out;
 }
 
 std::optional<uint64_t> ParseSocketLink(std::string_view link) {

@@ -11,6 +11,13 @@
 //     likely ones first, stopping once all are found;
 //  4. young processes and a slice of all processes are re-checked in the background.
 // Reading a process means one readlink per open fd: that is the cost being avoided.
+//
+// Every network namespace is sampled: the namespace of each process is read at start, on
+// its fork and exec events (entering a namespace is nearly always followed by an exec:
+// unshare, ip netns exec, nsenter, runc), at its young re-checks and in the sweep; `ip netns`
+// bind mounts are listed when /run/netns changes. Each namespace gets one sock_diag socket,
+// made inside it once (netns_linux.h) and kept: its dumps report that namespace's sockets.
+// Socket inodes and cookies are unique across namespaces, so one OwnerCache serves all.
 #include "collectors/listeners/source_linux.h"
 
 #include <dirent.h>
@@ -30,13 +37,17 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <unordered_set>
 
+#include "collectors/listeners/container.h"
 #include "collectors/listeners/inet_diag.h"
+#include "collectors/listeners/netns.h"
+#include "collectors/listeners/netns_linux.h"
 #include "collectors/listeners/owner_cache.h"
 #include "collectors/listeners/proc_connector_linux.h"
 #include "collectors/listeners/proc_net.h"
@@ -122,13 +133,16 @@ bool ReadSmall(int dirfd, const char* path, std::string& out) {
   }
 }
 
-// The sock_diag socket, kept open across cycles.
+// One namespace's sock_diag socket, kept open across cycles; open makes a new one.
 class Diag {
  public:
+  explicit Diag(std::function<Expected<int>()> open) : open_(std::move(open)) {}
+
   Expected<std::vector<SocketEntry>> Dump() {
     if (fd_.get() < 0) {
-      fd_.Reset(socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-      if (fd_.get() < 0) return Error{std::string("netlink socket: ") + std::strerror(errno)};
+      auto fd = open_();
+      if (!fd) return Error{"netlink socket: " + fd.error().message};
+      fd_.Reset(*fd);
     }
     auto dumped = DumpOn(fd_.get());
     if (!dumped) fd_.Reset();  // a half-read reply must not leak into the next dump
@@ -161,6 +175,7 @@ class Diag {
     return all;
   }
 
+  std::function<Expected<int>()> open_;
   Fd fd_;
   uint32_t seq_ = 0;
   std::vector<uint8_t> buf_ = std::vector<uint8_t>(64 * 1024);
@@ -176,6 +191,17 @@ std::optional<uint64_t> ProcessCpuNs(uint32_t pid) {
   timespec ts{};
   if (clock_gettime(clock, &ts) != 0) return std::nullopt;
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Where `ip netns add` bind-mounts the namespaces it names (iproute2's NETNS_RUN_DIR).
+constexpr const char* kNetnsRunDir = "/run/netns";
+
+// This process's network namespace (always /proc/self: proc_root may be a fixture).
+uint64_t OwnNetns() {
+  char link[64];
+  ssize_t n = readlink("/proc/self/ns/net", link, sizeof link);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof link) return 0;
+  return ParseNetnsLink(std::string_view(link, static_cast<size_t>(n))).value_or(0);
 }
 
 double SteadySeconds() {
@@ -206,18 +232,38 @@ class LinuxSource final : public LinuxListenerSource {
     // Events first: a fork after this point is seen next cycle, never lost between two.
     std::optional<std::vector<ProcEvent>> events;
     if (events_) events = events_->Drain();
+    // Namespaces before the dump, so that a new one's sockets are in this cycle's.
+    std::vector<uint32_t> live;
+    if (!started_) {
+      live = ListPids();
+      for (uint32_t pid : live) TrackNetns(pid);
+      // PID 1's namespace; where its link is unreadable (a sandbox), this process's own.
+      netns_.SetHost(NetnsOf(1).value_or(own_netns_));
+    } else if (events && !missed_events_) {
+      for (const ProcEvent& e : *events) {
+        if (e.kind == ProcEvent::Kind::kExit) {
+          netns_.Drop(e.pid);
+        } else if (e.kind == ProcEvent::Kind::kFork || e.kind == ProcEvent::Kind::kExec) {
+          TrackNetns(e.pid);
+        }
+      }
+    } else {
+      live = ListPids();
+      SyncNetns(live);
+    }
+    ReadBindMounts();
     auto sockets = ReadSockets();
     if (!sockets) {
       if (started_) missed_events_ = true;  // the drained events were not applied
       return sockets.error();
     }
     if (!started_) {
-      Cold(std::move(*sockets));
+      Cold(live, std::move(*sockets));
       started_ = true;
     } else if (events && !missed_events_) {
       WithEvents(*events, std::move(*sockets));
     } else {
-      WithoutEvents(std::move(*sockets));
+      WithoutEvents(live, std::move(*sockets));
       missed_events_ = false;
     }
     Search();
@@ -226,6 +272,7 @@ class LinuxSource final : public LinuxListenerSource {
     last_sample_ = now_;
     for (uint32_t pid : cache_.HoldersNeedingInfo()) cache_.SetInfo(pid, ReadInfo(pid));
     stats_.pending = cache_.PendingCount();
+    cache_.SetNetnsNames(netns_.Names());
     return cache_.Owned();
   }
 
@@ -248,18 +295,131 @@ class LinuxSource final : public LinuxListenerSource {
     }
   }
 
+  // The namespace of pid, from its /proc/PID/ns/net link; nullopt if gone or unreadable.
+  std::optional<uint64_t> NetnsOf(uint32_t pid) {
+    char link[64];
+    ssize_t n = readlinkat(proc_dir_.get(), PidPath(pid, "ns/net").c_str(), link, sizeof link);
+    if (n <= 0 || static_cast<size_t>(n) >= sizeof link) return std::nullopt;
+    return ParseNetnsLink(std::string_view(link, static_cast<size_t>(n)));
+  }
+
+  void TrackNetns(uint32_t pid) {
+    ++stats_.netns_links_read;
+    if (auto inode = NetnsOf(pid)) {
+      netns_.Set(pid, *inode);
+    } else {
+      netns_.Drop(pid);
+    }
+  }
+
+  // live: every PID now (sorted). Forgets the exited, reads the new ones' namespaces.
+  void SyncNetns(const std::vector<uint32_t>& live) {
+    netns_.Sync(live);
+    for (uint32_t pid : live) {
+      if (!netns_.Knows(pid)) TrackNetns(pid);
+    }
+  }
+
+  // The `ip netns` names: bind mounts of namespaces under /run/netns, listed again only
+  // when the directory changed.
+  void ReadBindMounts() {
+    struct stat dir {};
+    if (stat(kNetnsRunDir, &dir) != 0) dir = {};
+    if (dir.st_ino == binds_dir_.st_ino && dir.st_mtim.tv_sec == binds_dir_.st_mtim.tv_sec &&
+        dir.st_mtim.tv_nsec == binds_dir_.st_mtim.tv_nsec) {
+      return;
+    }
+    binds_dir_ = dir;
+    std::vector<std::pair<std::string, uint64_t>> binds;
+    if (DIR* d = dir.st_ino != 0 ? opendir(kNetnsRunDir) : nullptr) {
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        struct stat st {};
+        // An nsfs file: a namespace is bind-mounted there (a plain file until `ip netns
+        // add` mounted it; its inode then is not a namespace's, but lists no socket).
+        if (fstatat(dirfd(d), e->d_name, &st, 0) == 0) binds.emplace_back(e->d_name, st.st_ino);
+      }
+      closedir(d);
+    }
+    netns_.SetBindMounts(std::move(binds));
+  }
+
+  // Every namespace's sockets, each tagged with its namespace. This process's own
+  // namespace falls back to /proc/net when netlink fails; another namespace that cannot be
+  // entered or dumped is left out of this cycle (counted in the stats).
   Expected<std::vector<SocketEntry>> ReadSockets() {
-    if (options_.base.use_netlink) {
-      auto dumped = diag_.Dump();
-      if (dumped) {
-        backend_ = "netlink";
-        return dumped;
+    std::vector<NetnsEntry> namespaces = netns_.Namespaces();
+    if (std::none_of(namespaces.begin(), namespaces.end(),
+                     [&](const NetnsEntry& e) { return e.inode == own_netns_; })) {
+      NetnsEntry own;  // e.g. a proc_root without ns links
+      own.inode = own_netns_;
+      namespaces.push_back(own);
+    }
+    std::erase_if(diags_, [&](const auto& d) {
+      return std::none_of(namespaces.begin(), namespaces.end(),
+                          [&](const NetnsEntry& e) { return e.inode == d.first; });
+    });
+    std::vector<SocketEntry> all;
+    backend_ = "netlink";
+    for (const NetnsEntry& ns : namespaces) {
+      ++stats_.namespaces;
+      auto sockets = ReadNamespace(ns);
+      if (!sockets && ns.inode == own_netns_) return sockets.error();
+      if (!sockets) {
+        ++stats_.namespaces_failed;
+        continue;
+      }
+      for (auto& s : *sockets) {
+        s.netns = ns.inode;
+        all.push_back(std::move(s));
       }
     }
-    backend_ = "procfs";
+    return all;
+  }
+
+  Expected<std::vector<SocketEntry>> ReadNamespace(const NetnsEntry& ns) {
+    const bool own = ns.inode == own_netns_;
+    if (options_.base.use_netlink) {
+      auto it = diags_.find(ns.inode);
+      if (it == diags_.end()) {
+        it = diags_.try_emplace(ns.inode, own ? OpenOwnDiag : OpenDiagIn(ns)).first;
+      }
+      auto dumped = it->second.Dump();
+      if (dumped) return dumped;
+    }
+    if (own) backend_ = "procfs";
+    // /proc/PID/net shows the namespace of PID.
+    if (!own && ns.pid == 0) return Error{"no process in network namespace to read /proc/net"};
+    return ReadProcNet(own ? options_.base.proc_root
+                           : options_.base.proc_root + "/" + std::to_string(ns.pid));
+  }
+
+  static Expected<int> OpenOwnDiag() {
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) return Error{std::strerror(errno)};
+    return fd;
+  }
+
+  // Opens the namespace through a process in it or its bind mount, checks it is still the
+  // same one (the process may have moved), and makes the socket inside it.
+  std::function<Expected<int>()> OpenDiagIn(const NetnsEntry& ns) {
+    std::string path = ns.pid != 0 ? options_.base.proc_root + "/" + std::to_string(ns.pid) + "/ns/net"
+                                   : std::string(kNetnsRunDir) + "/" + ns.bind;
+    return [path, inode = ns.inode]() -> Expected<int> {
+      Fd nsfd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (nsfd.get() < 0) return Error{"open " + path + ": " + std::strerror(errno)};
+      struct stat st {};
+      if (fstat(nsfd.get(), &st) != 0 || st.st_ino != inode) {
+        return Error{path + " no longer refers to network namespace " + std::to_string(inode)};
+      }
+      return SocketInNetns(nsfd.get(), AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
+    };
+  }
+
+  Expected<std::vector<SocketEntry>> ReadProcNet(const std::string& root) {
     std::vector<SocketEntry> all;
     for (auto [proto, family] : kTables) {
-      std::string path = options_.base.proc_root + "/net/" +
+      std::string path = root + "/net/" +
                          (proto == Proto::kTcp ? "tcp" : "udp") +
                          (family == Family::kIpv6 ? "6" : "");
       auto text = ReadFile(path);
@@ -275,10 +435,10 @@ class LinuxSource final : public LinuxListenerSource {
   }
 
   // First cycle: read every process once.
-  void Cold(std::vector<SocketEntry> sockets) {
+  void Cold(const std::vector<uint32_t>& live, std::vector<SocketEntry> sockets) {
     stats_.mode = "cold";
     cache_.Reconcile(std::move(sockets));
-    for (uint32_t pid : ListPids()) Read(pid);
+    for (uint32_t pid : live) Read(pid);
     // Every process was read: what has no holder now has none that can be seen.
     cache_.MarkPendingOrphaned();
   }
@@ -293,9 +453,9 @@ class LinuxSource final : public LinuxListenerSource {
 
   // No usable events (not permitted, or some were dropped): check every cached holder
   // and read every new PID, the "cache and re-validate" design.
-  void WithoutEvents(std::vector<SocketEntry> sockets) {
+  void WithoutEvents(const std::vector<uint32_t>& live, std::vector<SocketEntry> sockets) {
     stats_.mode = "fallback";
-    std::vector<uint32_t> born = cache_.SyncPids(ListPids(), now_);
+    std::vector<uint32_t> born = cache_.SyncPids(live, now_);
     cache_.Reconcile(std::move(sockets));
     for (uint32_t pid : cache_.HolderPids()) {
       const ProcessRecord* rec = cache_.Find(pid);
@@ -392,7 +552,10 @@ class LinuxSource final : public LinuxListenerSource {
         cache_.DropProcess(pid);
         continue;
       }
-      if (activity == Activity::kActive) Read(pid);
+      if (activity == Activity::kActive) {
+        Read(pid);
+        TrackNetns(pid);
+      }
       cache_.MarkYoungChecked(pid, now_);
     }
   }
@@ -413,13 +576,16 @@ class LinuxSource final : public LinuxListenerSource {
         cache_.DropProcess(pid);
       } else if (activity == Activity::kActive) {
         Read(pid);
+        TrackNetns(pid);
       } else if (cache_.IsHolder(pid)) {
         cache_.MarkInfoStale(pid);  // an idle process can still be moved to another cgroup
       }
     }
     // Once per round, make sure no process escaped the events (none should).
     if (wrapped && stats_.mode == "events") {
-      for (uint32_t pid : cache_.SyncPids(ListPids(), now_)) Read(pid);
+      std::vector<uint32_t> live = ListPids();
+      for (uint32_t pid : cache_.SyncPids(live, now_)) Read(pid);
+      SyncNetns(live);
     }
   }
 
@@ -538,8 +704,34 @@ class LinuxSource final : public LinuxListenerSource {
     }
     if (ReadSmall(proc_dir_.get(), PidPath(pid, "cgroup").c_str(), text_)) {
       p.service = ParseSystemdUnit(text_);
+      ContainerRef ref = ParseContainer(text_);
+      if (!ref.id.empty()) {
+        p.container = ContainerName(ref);
+        p.container_runtime = ref.runtime;
+        p.pod = ref.pod;
+      }
+    }
+    if (ReadSmall(proc_dir_.get(), PidPath(pid, "environ").c_str(), text_)) {
+      p.listen_fds = ParseListenFds(text_, pid).value_or(std::vector<std::string>{});
     }
     return p;
+  }
+
+  // The container's name from its runtime's state where readable without a daemon API
+  // (Docker's config.v2.json), else its short ID. Names are kept: a container keeps its ID.
+  const std::string& ContainerName(const ContainerRef& ref) {
+    if (container_names_.size() >= 4096) container_names_.clear();  // bounded under churn
+    auto [it, inserted] = container_names_.try_emplace(ref.id);
+    if (inserted) {
+      std::string name;
+      if (ref.runtime == "docker") {
+        if (auto json = ReadFile(options_.docker_root + "/containers/" + ref.id + "/config.v2.json")) {
+          name = ParseDockerConfigName(*json);
+        }
+      }
+      it->second = name.empty() ? ShortContainerId(ref.id) : name;
+    }
+    return it->second;
   }
 
   const std::string& UserName(uint32_t uid) {
@@ -560,7 +752,10 @@ class LinuxSource final : public LinuxListenerSource {
   LinuxSourceOptions options_;
   OwnerCache cache_;
   ScanBudget budget_;
-  Diag diag_;
+  NetnsTable netns_;
+  uint64_t own_netns_ = OwnNetns();
+  std::map<uint64_t, Diag> diags_;  // by namespace inode
+  struct stat binds_dir_ {};        // /run/netns when last listed
   Fd proc_dir_;
   std::unique_ptr<ProcConnector> events_;
   std::string events_reason_;
@@ -574,6 +769,7 @@ class LinuxSource final : public LinuxListenerSource {
   LinuxSourceStats stats_;
   std::string backend_ = "netlink";
   std::map<uint32_t, std::string> users_;
+  std::map<std::string, std::string> container_names_;  // by container ID
 };
 
 }  // namespace

@@ -26,6 +26,8 @@ struct LinuxSourceOptions {
   /// Owner searches that read many processes are limited to one full scan's worth of fd
   /// reads per this many seconds; see ScanBudget in scan_plan.h.
   double search_refill_s = 120;
+  /// Docker's state directory: container names come from containers/ID/config.v2.json.
+  std::string docker_root = "/var/lib/docker";
 };
 
 /// What the last Sample() did, for tests and the benchmark.
@@ -37,6 +39,9 @@ struct LinuxSourceStats {
   size_t quiet_checks = 0;    ///< processes proven idle by their run time (nothing to read)
   size_t searched = 0;        ///< processes read by the owner search
   size_t pending = 0;         ///< sockets left without a known holder, still searched for
+  size_t namespaces = 0;        ///< network namespaces sampled
+  size_t namespaces_failed = 0; ///< of those, not entered or not dumped (left out)
+  size_t netns_links_read = 0;  ///< readlinks of /proc/PID/ns/net
 };
 
 /// The Linux source, with what the generic interface does not show.

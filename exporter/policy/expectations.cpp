@@ -187,14 +187,15 @@ class Loader : public YamlReader {
 
   Expected<OwnerPattern> ReadOwner(const YAML::Node& node, const std::string& path) const {
     if (std::optional<Error> error =
-            CheckKeys(node, path, {"process", "exe", "service", "user", "kind"},
-                      "a mapping with any of process, exe, service, user, kind")) {
+            CheckKeys(node, path, {"process", "exe", "service", "user", "kind", "container", "unit"},
+                      "a mapping with any of process, exe, service, user, kind, container, unit")) {
       return *error;
     }
     OwnerPattern owner;
     for (auto [key, field] :
          {std::pair{"process", &owner.process}, std::pair{"exe", &owner.exe},
-          std::pair{"service", &owner.service}, std::pair{"user", &owner.user}}) {
+          std::pair{"service", &owner.service}, std::pair{"user", &owner.user},
+          std::pair{"container", &owner.container}, std::pair{"unit", &owner.unit}}) {
       if (!node[key]) continue;
       Expected<std::string> pattern = ReadGlob(node[key], path + "." + key);
       if (!pattern) return pattern.error();
@@ -216,7 +217,7 @@ class Loader : public YamlReader {
 
   Expected<Expectation> ReadEntry(const YAML::Node& entry, const std::string& path) const {
     if (std::optional<Error> error =
-            CheckKeys(entry, path, {"name", "listen", "owner", "exclusive"},
+            CheckKeys(entry, path, {"name", "listen", "owner", "exclusive", "netns"},
                       "a mapping with name, listen and owner or exclusive")) {
       return *error;
     }
@@ -249,6 +250,16 @@ class Loader : public YamlReader {
       }
     }
 
+    if (const YAML::Node netns = entry["netns"]) {
+      Expected<std::string> text = ReadString(netns, path + ".netns");
+      if (!text) return text.error();
+      if (text->empty()) {
+        return Fail(netns, path + ".netns",
+                    "expected host, any, or a network namespace's name or inode");
+      }
+      expectation.netns = std::move(text).value();
+    }
+
     if (!expectation.owner && !expectation.exclusive) {
       return Fail(entry, path,
                   "expected \"owner\", \"exclusive: true\" or both (this entry checks nothing)");
@@ -271,7 +282,16 @@ bool OwnerPattern::Matches(const Owner& owner) const {
   return (!kind || *kind == owner.kind) && (!process || ProcessNameMatches(*process, main.name)) &&
          (!exe || GlobMatch(*exe, main.exe)) &&
          (!service || ServiceMatches(*service, main.service)) &&
-         (!user || GlobMatch(*user, main.user));
+         (!user || GlobMatch(*user, main.user)) &&
+         (!container || GlobMatch(*container, main.container)) &&
+         (!unit || GlobMatch(*unit, owner.socket_unit) || ServiceMatches(*unit, main.service));
+}
+
+bool NetnsMatches(std::string_view netns, const Listener& listener) {
+  if (netns == "any") return true;
+  if (netns == "host") return listener.netns == 0 || listener.netns_name == "host";
+  return listener.netns_name == netns ||
+         (listener.netns != 0 && std::to_string(listener.netns) == netns);
 }
 
 std::string ToString(const OwnerPattern& pattern) {
@@ -284,6 +304,8 @@ std::string ToString(const OwnerPattern& pattern) {
   if (pattern.service) add("service", *pattern.service);
   if (pattern.user) add("user", *pattern.user);
   if (pattern.kind) add("kind", KindName(*pattern.kind));
+  if (pattern.container) add("container", *pattern.container);
+  if (pattern.unit) add("unit", *pattern.unit);
   return text.empty() ? "any owner" : text;
 }
 

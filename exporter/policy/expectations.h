@@ -38,10 +38,17 @@ struct OwnerPattern {
   std::optional<std::string> service;
   std::optional<std::string> user;  ///< account name
   std::optional<OwnerKind> kind;    ///< kProcess, kHttpSys or kKernel
+  std::optional<std::string> container;  ///< Linux: container name (or short ID)
+  /// Linux: the socket unit it was handed by socket activation (Owner::socket_unit), or
+  /// the systemd unit it runs in.
+  std::optional<std::string> unit;
 
   bool Matches(const Owner& owner) const;
   bool operator==(const OwnerPattern&) const = default;
 };
+
+/// Whether a listener is in the namespace an expectation names (see Expectation::netns).
+bool NetnsMatches(std::string_view netns, const Listener& listener);
 
 /// "process=nginx kind=process", or "any owner" for an empty pattern.
 std::string ToString(const OwnerPattern& pattern);
@@ -52,6 +59,10 @@ struct Expectation {
   std::vector<ListenSpec> listen;     ///< at least one
   std::optional<OwnerPattern> owner;  ///< absent: the entry only declares its ports exclusive
   bool exclusive = false;             ///< every listener on these proto/ports must be expected
+  /// Which network namespace's listeners the entry is about: "host" (the default: the
+  /// host's, or where namespaces are unknown, e.g. Windows), "any", or a namespace's name
+  /// (`ip netns` name) or inode.
+  std::string netns = "host";
   std::string source;                 ///< "portwarden.yml:3:5", where the entry starts
   bool operator==(const Expectation&) const = default;
 };
@@ -69,7 +80,10 @@ struct Expectation {
 ///       service: nginx.service       # glob on the systemd unit / Windows service
 ///       user: root                   # glob on the account
 ///       kind: process                # process | http.sys | kernel
+///       container: web-*             # glob on the container name (Linux)
+///       unit: sshd.socket            # glob on the socket unit or systemd unit (Linux)
 ///     exclusive: true                # optional; default false
+///     netns: host                    # host (default) | any | an ip netns name or inode
 ///   - name: iis
 ///     listen: [172.16.1.1:80, 172.16.1.1:443]
 ///     owner: {kind: http.sys}

@@ -126,7 +126,7 @@ class Evaluator {
     for (const Bound& bound : bounds_) {
       const Listener& l = *bound.listener;
       const auto it = exclusive.find({l.proto, l.port});
-      if (it == exclusive.end() || Allowed(bound)) continue;
+      if (it == exclusive.end() || !NetnsMatches(it->second->netns, l) || Allowed(bound)) continue;
       Finding finding =
           NewFinding(FindingKind::kUnexpected, it->second->name, l.proto, bound.address, l.port);
       SetOwner(finding, bound);
@@ -148,7 +148,10 @@ class Evaluator {
       for (std::size_t j = i + 1; j < bounds_.size(); ++j) {
         const Bound& b = bounds_[j];
         if (!OnPort(b, a.listener->proto, a.listener->port)) break;
-        if (a.identity == b.identity || !Overlap(a, b)) continue;
+        // Binds in two network namespaces never meet: each has its own ports.
+        if (a.identity == b.identity || a.listener->netns != b.listener->netns || !Overlap(a, b)) {
+          continue;
+        }
         Finding finding =
             NewFinding(FindingKind::kConflict, "", a.listener->proto, a.address, a.listener->port);
         SetOwner(finding, a);
@@ -173,7 +176,7 @@ class Evaluator {
     for (const auto& [place, now] : Group(bounds_)) {
       const auto it = before.find(place);
       if (it == before.end() || it->second.identities == now.identities) continue;
-      const auto& [port, proto, address] = place;
+      const auto& [port, proto, address, netns] = place;
       Finding finding = NewFinding(FindingKind::kChanged, "", proto, address, port);
       finding.owner = Join(now.owners, ", ");
       finding.owner_identity = Join(now.identities, ",");
@@ -219,12 +222,13 @@ class Evaluator {
     std::set<std::string> identities;
     std::vector<std::string> owners;  ///< one description per identity
   };
-  using Place = std::tuple<uint16_t, Proto, std::string>;
+  using Place = std::tuple<uint16_t, Proto, std::string, uint64_t>;  // ..., network namespace
 
   static std::map<Place, Holders> Group(const std::vector<Bound>& bounds) {
     std::map<Place, Holders> groups;
     for (const Bound& bound : bounds) {
-      Holders& holders = groups[{bound.listener->port, bound.listener->proto, bound.address}];
+      Holders& holders = groups[{bound.listener->port, bound.listener->proto, bound.address,
+                                 bound.listener->netns}];
       if (holders.identities.insert(bound.identity).second) holders.owners.push_back(bound.owner);
     }
     return groups;
@@ -260,7 +264,9 @@ class Evaluator {
   void CheckEntry(const Expectation& expectation, const ListenSpec& spec) {
     std::vector<const Bound*> on_port;
     for (const Bound& bound : bounds_) {
-      if (OnPort(bound, spec.proto, spec.port)) on_port.push_back(&bound);
+      if (OnPort(bound, spec.proto, spec.port) && NetnsMatches(expectation.netns, *bound.listener)) {
+        on_port.push_back(&bound);
+      }
     }
     const auto at_or_covering = [&spec](const Bound* bound) {
       return spec.AnyAddress() || Covers(*bound, spec.address);
@@ -318,7 +324,10 @@ class Evaluator {
   bool Allowed(const Bound& bound) const {
     const Listener& l = *bound.listener;
     for (const Expectation& expectation : expectations_) {
-      if (!expectation.owner || !expectation.owner->Matches(l.owner)) continue;
+      if (!expectation.owner || !expectation.owner->Matches(l.owner) ||
+          !NetnsMatches(expectation.netns, l)) {
+        continue;
+      }
       for (const ListenSpec& spec : expectation.listen) {
         if (spec.proto == l.proto && spec.port == l.port &&
             (spec.AnyAddress() || spec.address == bound.address)) {

@@ -23,7 +23,7 @@ Listener MakeListener(const std::string& address, uint16_t port, const std::stri
   l.port = port;
   l.owner.kind = OwnerKind::kProcess;
   l.owner.holders = {std::make_shared<const Process>(
-      Process{pid, 1, process, "/usr/sbin/" + process, "root", service})};
+      Process{pid, 1, process, "/usr/sbin/" + process, "root", service, "", "", "", {}})};
   return l;
 }
 

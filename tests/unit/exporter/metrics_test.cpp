@@ -20,9 +20,9 @@ Snapshot Sample(const std::string& process = "nginx") {
   l.owner.kind = OwnerKind::kProcess;
   l.owner.holders = {
       std::make_shared<const Process>(
-          Process{812, 1, process, "/usr/sbin/nginx", "root", "nginx.service"}),
+          Process{812, 1, process, "/usr/sbin/nginx", "root", "nginx.service", "", "", "", {}}),
       std::make_shared<const Process>(
-          Process{813, 812, "nginx", "/usr/sbin/nginx", "www-data", ""})};
+          Process{813, 812, "nginx", "/usr/sbin/nginx", "www-data", "", "", "", "", {}})};
   ListenerSet set;
   set.listeners.push_back(l);
   Listener u;
@@ -44,13 +44,16 @@ TEST(SnapshotMetrics, ExposesListenersAndHealth) {
   std::string text = testing::MetricsText(snap);
   for (const char* line : {
            "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"80\","
-           "pid=\"812\",kind=\"process\",process=\"nginx\",user=\"root\",service=\"nginx.service\"} 1",
+           "pid=\"812\",kind=\"process\",process=\"nginx\",user=\"root\","
+           "service=\"nginx.service\",netns=\"\",netns_name=\"\",container=\"\",pod=\"\",socket_unit=\"\","
+           "supervisor=\"\"} 1",
            "portwarden_listener_info{proto=\"udp\",family=\"ipv6\",address=\"::\",port=\"5353\","
-           "pid=\"\",kind=\"unknown\",process=\"\",user=\"\",service=\"\"} 1",
+           "pid=\"\",kind=\"unknown\",process=\"\",user=\"\",service=\"\",netns=\"\",netns_name=\"\","
+           "container=\"\",pod=\"\",socket_unit=\"\",supervisor=\"\"} 1",
            "portwarden_listener_sockets{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\","
-           "port=\"80\",pid=\"812\"} 4",
+           "port=\"80\",pid=\"812\",netns=\"\"} 4",
            "portwarden_listener_processes{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\","
-           "port=\"80\",pid=\"812\"} 2",
+           "port=\"80\",pid=\"812\",netns=\"\"} 2",
            "portwarden_listeners{proto=\"udp\"} 1",
            "portwarden_listeners_unattributed{proto=\"udp\"} 1",
            "portwarden_listeners_dropped 0",
@@ -58,6 +61,46 @@ TEST(SnapshotMetrics, ExposesListenersAndHealth) {
            "portwarden_collector_duration_seconds{collector=\"listeners\"} 0.25",
            "portwarden_last_collection_timestamp_seconds 1700000000.5",
            "# HELP portwarden_listener_info Listening socket and its main owner, as sampled",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n---\n" << text;
+  }
+}
+
+// A listener in a container's namespace, handed over by socket activation: namespace,
+// container, pod, socket unit and supervisor are labels of its info series; the same port
+// in another namespace is not a shared port.
+TEST(SnapshotMetrics, LabelsNamespaceContainerAndActivation) {
+  auto supervisor = std::make_shared<const Process>(
+      Process{1, 0, "systemd", "/usr/lib/systemd/systemd", "root", "", "", "", "", {}});
+  auto serving = std::make_shared<const Process>(Process{
+      900, 1, "sshd", "/usr/sbin/sshd", "root", "ssh.service", "web-1", "docker",
+      "0b9c5e2a-1d6f-4c8e-9a3b-7f2d4e6a8c10", {"sshd.socket"}});
+  ListenerSet set;
+  Listener l;
+  l.address = "0.0.0.0";
+  l.port = 22;
+  l.netns = 4026532300;
+  l.netns_name = "blue";
+  l.owner.socket_unit = "sshd.socket";
+  l.owner.kind = OwnerKind::kProcess;
+  l.owner.holders = {serving, supervisor};
+  l.owner.supervisor = supervisor;
+  set.listeners.push_back(l);
+  Listener host = l;
+  host.netns = 4026531833;
+  host.netns_name = "host";
+  set.listeners.push_back(host);
+  std::string text = ListenerMetricsText(set);
+  for (const char* line : {
+           "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"22\","
+           "pid=\"900\",kind=\"process\",process=\"sshd\",user=\"root\","
+           "service=\"ssh.service\",netns=\"4026532300\",netns_name=\"blue\",container=\"web-1\","
+           "pod=\"0b9c5e2a-1d6f-4c8e-9a3b-7f2d4e6a8c10\",socket_unit=\"sshd.socket\","
+           "supervisor=\"systemd\"} 1",
+           "portwarden_listener_sockets{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\","
+           "port=\"22\",pid=\"900\",netns=\"4026531833\"} 1",
+           "portwarden_port_owners{proto=\"tcp\",port=\"22\",netns=\"4026532300\"} 1",
+           "portwarden_port_owners{proto=\"tcp\",port=\"22\",netns=\"4026531833\"} 1",
        }) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n---\n" << text;
   }
@@ -82,7 +125,7 @@ TEST(SnapshotMetrics, PolicyFamilies) {
            "portwarden_findings{kind=\"blocked\"} 1",
            "portwarden_findings{kind=\"missing\"} 0",
            "portwarden_expectation_satisfied{rule=\"public-web\"} 0",
-           "portwarden_port_owners{proto=\"tcp\",port=\"80\"} 1",
+           "portwarden_port_owners{proto=\"tcp\",port=\"80\",netns=\"\"} 1",
            "# TYPE portwarden_owner_changes_total counter",
            "portwarden_owner_changes_total{proto=\"tcp\",port=\"80\"} 3",
        }) {
@@ -147,8 +190,9 @@ TEST(ListenerMetricsText, IsWhatPrometheusCppWritesForTheSameSeries) {
                                  "Processes holding the listener's socket(s) (e.g. a master and "
                                  "its workers), as sampled by the last collection cycle.");
   MetricFamily owners = gauge("portwarden_port_owners",
-                              "Distinct owners holding a port (any address), as sampled by the "
-                              "last collection cycle; more than 1 means a shared port.");
+                              "Distinct owners holding a port (any address) in one network "
+                              "namespace, as sampled by the last collection cycle; more than 1 "
+                              "means a shared port.");
   auto add = [](MetricFamily& family, std::vector<ClientMetric::Label> labels, double value) {
     ClientMetric m;
     m.label = std::move(labels);
@@ -166,12 +210,16 @@ TEST(ListenerMetricsText, IsWhatPrometheusCppWritesForTheSameSeries) {
     labels.push_back({"process", l.owner.main().name});
     labels.push_back({"user", l.owner.main().user});
     labels.push_back({"service", l.owner.main().service});
+    id.push_back({"netns", ""});
+    for (const char* empty : {"netns", "netns_name", "container", "pod", "socket_unit", "supervisor"}) {
+      labels.push_back({empty, ""});
+    }
     add(info, labels, 1);
     add(sockets, id, l.sockets);
     add(processes, id, static_cast<double>(l.owner.holders.size()));
   }
-  add(owners, {{"proto", "tcp"}, {"port", "80"}}, 1);   // by proto, then port
-  add(owners, {{"proto", "udp"}, {"port", "5353"}}, 1);
+  add(owners, {{"proto", "tcp"}, {"port", "80"}, {"netns", ""}}, 1);  // by proto, then port
+  add(owners, {{"proto", "udp"}, {"port", "5353"}, {"netns", ""}}, 1);
   EXPECT_EQ(ListenerMetricsText(set), RenderText({info, sockets, processes, owners}));
 }
 

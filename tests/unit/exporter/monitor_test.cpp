@@ -10,7 +10,7 @@ Listener Tcp(const char* address, uint16_t port, uint32_t pid, const char* name)
   l.address = address;
   l.port = port;
   l.owner.kind = OwnerKind::kProcess;
-  l.owner.holders = {std::make_shared<const Process>(Process{pid, 0, name, "", "", ""})};
+  l.owner.holders = {std::make_shared<const Process>(Process{pid, 0, name, "", "", "", "", "", "", {}})};
   return l;
 }
 

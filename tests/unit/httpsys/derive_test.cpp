@@ -20,14 +20,14 @@ Listener Kernel(std::string address, uint16_t port, Proto proto = Proto::kTcp) {
   l.address = std::move(address);
   l.port = port;
   l.owner.kind = OwnerKind::kKernel;
-  l.owner.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", ""})};
+  l.owner.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", "", "", "", "", {}})};
   return l;
 }
 
 Listener Nginx(std::string address, uint16_t port) {
   Listener l = Kernel(std::move(address), port);
   l.owner.kind = OwnerKind::kProcess;
-  l.owner.holders = {std::make_shared<const Process>(Process{812, 0, "nginx.exe", "", "", ""})};
+  l.owner.holders = {std::make_shared<const Process>(Process{812, 0, "nginx.exe", "", "", "", "", "", "", {}})};
   return l;
 }
 

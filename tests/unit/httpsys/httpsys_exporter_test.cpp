@@ -140,7 +140,8 @@ TEST(HttpSysExporter, SeedScenarioFixed) {
       text, {
                 "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"172.16.1.1\","
                 "port=\"80\",pid=\"4\",kind=\"http.sys\",process=\"System\",user=\"\","
-                "service=\"W3SVC,WAS\"} 1",
+                "service=\"W3SVC,WAS\",netns=\"\",netns_name=\"\",container=\"\",pod=\"\","
+                "socket_unit=\"\",supervisor=\"\"} 1",
                 "portwarden_httpsys_iplisten_info{source=\"api\",address=\"172.16.1.1\"} 1",
                 "portwarden_httpsys_iplisten_info{source=\"registry\",address=\"172.16.1.1\"} 1",
                 "portwarden_httpsys_iplisten_entries{source=\"registry\"} 1",

@@ -48,9 +48,9 @@ struct WinOwnerCacheTest : ::testing::Test {
   std::vector<SocketEntry> sockets = {Tcp(80, 4),    Tcp(443, 4),   Tcp(8080, 100),
                                       Tcp(8081, 100), Tcp(8082, 100), Tcp(9000, 200),
                                       Tcp(135, 0)};
-  std::map<uint32_t, Process> toolhelp = {{4, {4, 0, "System", "", "", ""}},
-                                          {100, {100, 1, "nginx.exe", "", "", ""}},
-                                          {200, {200, 1, "svchost.exe", "", "", ""}}};
+  std::map<uint32_t, Process> toolhelp = {{4, {4, 0, "System", "", "", "", "", "", "", {}}},
+                                          {100, {100, 1, "nginx.exe", "", "", "", "", "", "", {}}},
+                                          {200, {200, 1, "svchost.exe", "", "", "", "", "", "", {}}}};
   std::map<uint32_t, std::string> services = {{200, "WinRM,BITS"}};
 
   void SetUp() override {
@@ -70,7 +70,7 @@ TEST_F(WinOwnerCacheTest, ReadsEachOwnerOncePerCycleNotPerSocket) {
   EXPECT_EQ(s[0].holders[0], s[1].holders[0]);  // one object per process
   EXPECT_EQ(s[2].kind, OwnerKind::kProcess);
   EXPECT_EQ(*s[2].holders[0], (Process{100, 1, "nginx.exe", "C:\\nginx\\nginx.exe",
-                                       "WEB01\\nginx", ""}));
+                                       "WEB01\\nginx", "", "", "", "", {}}));
   EXPECT_EQ(s[2].holders[0], s[4].holders[0]);
   EXPECT_EQ(s[5].holders[0]->service, "WinRM,BITS");
   EXPECT_EQ(s[5].holders[0]->user, "NT AUTHORITY\\SYSTEM");

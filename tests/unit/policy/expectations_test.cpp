@@ -21,7 +21,11 @@ Owner ProcessOwner(std::string name, std::string exe = "", std::string service =
                                                            .name = std::move(name),
                                                            .exe = std::move(exe),
                                                            .user = std::move(user),
-                                                           .service = std::move(service)})};
+                                                           .service = std::move(service),
+                                                           .container = {},
+                                                           .container_runtime = {},
+                                                           .pod = {},
+                                                           .listen_fds = {}})};
   return owner;
 }
 
@@ -97,14 +101,14 @@ TEST(LoadExpectations, ErrorsNamePlaceAndExpectation) {
        "  - name: web\n"
        "    lisen: 10.0.0.5:80\n",
        "portwarden.yml:3:5: expect[0].lisen: unknown key (expected one of: name, listen, owner, "
-       "exclusive)"},
+       "exclusive, netns)"},
       {"unknown owner key",
        "expect:\n"
        "  - name: web\n"
        "    listen: 10.0.0.5:80\n"
        "    owner: {process: nginx, pid: 812}\n",
        "portwarden.yml:4:29: expect[0].owner.pid: unknown key (expected one of: process, exe, "
-       "service, user, kind)"},
+       "service, user, kind, container, unit)"},
       {"duplicate key",
        "expect:\n"
        "  - name: web\n"
@@ -133,7 +137,7 @@ TEST(LoadExpectations, ErrorsNamePlaceAndExpectation) {
        "    listen: 10.0.0.5:80\n"
        "    owner: nginx\n",
        "portwarden.yml:4:12: expect[0].owner: expected a mapping with any of process, exe, "
-       "service, user, kind, got \"nginx\""},
+       "service, user, kind, container, unit, got \"nginx\""},
       {"exclusive is not a boolean",
        "expect:\n"
        "  - name: web\n"
@@ -296,7 +300,7 @@ TEST(OwnerPattern, KindAndExe) {
   pattern.kind = OwnerKind::kHttpSys;
   Owner http_sys;
   http_sys.kind = OwnerKind::kHttpSys;
-  http_sys.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", ""})};
+  http_sys.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", "", "", "", "", {}})};
   EXPECT_TRUE(pattern.Matches(http_sys));
   EXPECT_FALSE(pattern.Matches(ProcessOwner("System")));
 

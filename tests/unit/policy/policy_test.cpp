@@ -18,14 +18,18 @@ Owner ProcessOwner(std::string name, uint32_t pid, std::string service = "", std
                                                            .name = std::move(name),
                                                            .exe = std::move(exe),
                                                            .user = "root",
-                                                           .service = std::move(service)})};
+                                                           .service = std::move(service),
+                                                           .container = {},
+                                                           .container_runtime = {},
+                                                           .pod = {},
+                                                           .listen_fds = {}})};
   return owner;
 }
 
 Owner HttpSys() {
   Owner owner;
   owner.kind = OwnerKind::kHttpSys;
-  owner.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", ""})};
+  owner.holders = {std::make_shared<const Process>(Process{4, 0, "System", "", "", "", "", "", "", {}})};
   return owner;
 }
 
@@ -404,7 +408,7 @@ TEST(DescribeOwner, ShortTexts) {
   EXPECT_EQ(DescribeOwner(Kernel()), "kernel (System, pid 4)");
   EXPECT_EQ(DescribeOwner(Unknown()), "unknown");
   Owner unreadable;
-  unreadable.holders = {std::make_shared<const Process>(Process{812, 0, "", "", "", ""})};
+  unreadable.holders = {std::make_shared<const Process>(Process{812, 0, "", "", "", "", "", "", "", {}})};
   EXPECT_EQ(DescribeOwner(unreadable), "unknown (pid 812)");
 }
 
@@ -413,6 +417,96 @@ TEST(OwnerIdentity, LeavesOutThePid) {
   EXPECT_EQ(OwnerIdentity(ProcessOwner("nginx", 812, "nginx.service")),
             "process:nginx:nginx.service");
   EXPECT_NE(OwnerIdentity(HttpSys()), OwnerIdentity(Kernel()));
+}
+
+}  // namespace
+}  // namespace portwarden::policy
+
+namespace portwarden::policy {
+namespace {
+
+Listener InNetns(Listener l, uint64_t inode, std::string name) {
+  l.netns = inode;
+  l.netns_name = std::move(name);
+  return l;
+}
+
+Owner InContainer(std::string process, uint32_t pid, std::string container) {
+  Owner owner = ProcessOwner(std::move(process), pid);
+  Process p = owner.main();
+  p.container = std::move(container);
+  owner.holders = {std::make_shared<const Process>(p)};
+  return owner;
+}
+
+constexpr uint64_t kHost = 4026531833;
+constexpr uint64_t kBlue = 4026532300;
+
+// The same port in two namespaces is no conflict; in one namespace it still is.
+TEST(PolicyNetns, ConflictsStayInsideANamespace) {
+  const std::vector<Listener> apart = {
+      InNetns(Listen("0.0.0.0", 80, ProcessOwner("nginx", 10)), kHost, "host"),
+      InNetns(Listen("0.0.0.0", 80, ProcessOwner("apache2", 20)), kBlue, "blue")};
+  EXPECT_EQ(Evaluate(apart, nullptr, {}).Count(FindingKind::kConflict), 0);
+  const std::vector<Listener> together = {
+      InNetns(Listen("0.0.0.0", 80, ProcessOwner("nginx", 10)), kBlue, "blue"),
+      InNetns(Listen("127.0.0.1", 80, ProcessOwner("apache2", 20)), kBlue, "blue")};
+  EXPECT_EQ(Evaluate(together, nullptr, {}).Count(FindingKind::kConflict), 1);
+}
+
+// An expectation is about the host by default: a container's own port 80 neither serves
+// it nor holds it; netns: any or the namespace's name makes it count.
+TEST(PolicyNetns, ExpectationsChooseTheirNamespace) {
+  const std::vector<Listener> current = {
+      InNetns(Listen("0.0.0.0", 80, InContainer("nginx", 30, "web-1")), kBlue, "blue")};
+  auto host = Evaluate(current, nullptr,
+                       Expect("- {name: web, listen: '*:80', owner: {process: nginx}}"));
+  EXPECT_EQ(host.Count(FindingKind::kMissing), 1);
+  EXPECT_EQ(host.Count(FindingKind::kWrongOwner), 0);
+  for (const char* netns : {"any", "blue", "4026532300"}) {
+    auto in = Evaluate(current, nullptr,
+                       Expect(std::string("- {name: web, listen: '*:80', netns: ") + netns +
+                              ", owner: {container: 'web-*'}}"));
+    EXPECT_TRUE(in.findings.empty()) << netns << ": " << in.findings.front().explanation;
+  }
+  auto other = Evaluate(current, nullptr,
+                        Expect("- {name: web, listen: '*:80', netns: any, owner: {container: 'db-*'}}"));
+  EXPECT_EQ(other.Count(FindingKind::kWrongOwner), 1);
+  // An exclusive host port is not broken by a container's own listener on it.
+  auto exclusive = Evaluate(current, nullptr, Expect("- {name: web, listen: '*:80', exclusive: true}"));
+  EXPECT_EQ(exclusive.Count(FindingKind::kUnexpected), 0);
+}
+
+// A container publishing a port a host service expects (docker-proxy in the host
+// namespace, or a container with the host's network) is a wrong owner.
+TEST(PolicyNetns, AContainerOnAHostPortIsAWrongOwner) {
+  const std::vector<Listener> current = {
+      InNetns(Listen("0.0.0.0", 80, InContainer("nginx", 30, "web-1")), kHost, "host")};
+  auto e = Evaluate(current, nullptr,
+                    Expect("- {name: web, listen: '*:80', owner: {process: apache2}}"));
+  EXPECT_EQ(e.Count(FindingKind::kWrongOwner), 1);
+}
+
+TEST(PolicyNetns, UnitMatchesTheSocketUnitOrTheService) {
+  Owner activated = ProcessOwner("sshd", 900, "ssh.service");
+  activated.socket_unit = "sshd.socket";
+  const std::vector<Listener> current = {Listen("0.0.0.0", 22, activated)};
+  for (const char* unit : {"sshd.socket", "ssh.service", "ssh*"}) {
+    auto e = Evaluate(current, nullptr,
+                      Expect(std::string("- {name: ssh, listen: '*:22', owner: {unit: '") + unit + "'}}"));
+    EXPECT_TRUE(e.findings.empty()) << unit;
+  }
+  auto e = Evaluate(current, nullptr, Expect("- {name: ssh, listen: '*:22', owner: {unit: cups.socket}}"));
+  EXPECT_EQ(e.Count(FindingKind::kWrongOwner), 1);
+}
+
+TEST(PolicyNetns, BadNetnsIsAConfigError) {
+  auto loaded = LoadExpectations(
+      YAML::Load("- {name: web, listen: '*:80', owner: {process: nginx}, netns: ''}"), "t.yml");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().message.find("t.yml:1:"), std::string::npos) << loaded.error().message;
+  EXPECT_NE(loaded.error().message.find("expect[0].netns"), std::string::npos)
+      << loaded.error().message;
 }
 
 }  // namespace
