@@ -53,7 +53,10 @@ compile() {
 }
 
 run_tests() {
-  (cd "$build" && ctest --output-on-failure -j"$jobs" "$@")
+  local status=0
+  (cd "$build" && ctest --output-on-failure -j"$jobs" "$@") || status=$?
+  scripts/check-skips.sh "$build" || status=1
+  return "$status"
 }
 
 stage "dependencies (install-deps.sh, windows-deps.sh)" install_dependencies
