@@ -1,9 +1,29 @@
-// ParseUrlAcl: `netsh` output text (collectors/httpsys/netsh_parse.h).
+// ParseUrlAcl: `netsh http show urlacl` text (collectors/httpsys/netsh_parse.h). Every
+// reservation's URL parses, and its principals are exactly what DecodeSddl makes of its
+// SDDL (the accounts from the text aside): the two readings of a reservation agree.
 #include "collectors/httpsys/netsh_parse.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto parsed = portwarden::httpsys::ParseUrlAcl(portwarden::fuzz::AsText(data, size));
-  if (parsed) PORTWARDEN_FUZZ_CHECK(parsed->skipped >= 0);
+  using namespace portwarden::httpsys;
+  auto parsed = ParseUrlAcl(portwarden::fuzz::AsText(data, size));
+  if (!parsed) return 0;
+  PORTWARDEN_FUZZ_CHECK(parsed->skipped >= 0);
+  for (const UrlReservation& r : parsed->reservations) {
+    PORTWARDEN_FUZZ_CHECK(ParseHttpSysUrl(r.url).ok());
+    auto decoded = DecodeSddl(r.sddl);
+    PORTWARDEN_FUZZ_CHECK(decoded && decoded->size() == r.principals.size());
+    bool any_account = false;
+    for (size_t i = 0; i < r.principals.size(); ++i) {
+      UrlAclPrincipal p = r.principals[i];
+      any_account = any_account || !p.account.empty();
+      p.account = (*decoded)[i].account;
+      PORTWARDEN_FUZZ_CHECK(p == (*decoded)[i]);
+    }
+    // Accounts are attached all or none (by position, when the counts match).
+    if (any_account) {
+      for (const UrlAclPrincipal& p : r.principals) PORTWARDEN_FUZZ_CHECK(!p.account.empty());
+    }
+  }
   return 0;
 }
