@@ -10,6 +10,9 @@
 #include <span>
 #include <string_view>
 
+#include "collectors/common/ip_address.h"
+#include "collectors/listeners/listener.h"
+
 namespace portwarden::fuzz {
 
 inline std::string_view AsText(const uint8_t* data, size_t size) {
@@ -27,6 +30,13 @@ inline bool IsHexDigits(std::string_view s, size_t length, bool lower) {
     if (!digit && !low && !(up && !lower)) return false;
   }
   return true;
+}
+
+/// A decoded socket's address is an IP address of its family, without brackets.
+inline bool IsSocketOfItsFamily(const SocketEntry& s) {
+  const std::optional<IpAddress> address = ParseIpAddress(s.address);
+  return address && address->v6 == (s.family == Family::kIpv6) &&
+         s.address.find('[') == std::string::npos;
 }
 
 /// Splits off the first byte, which some targets use to pick a decoder variant.
