@@ -1,5 +1,8 @@
 // ParseSslCert: `netsh http show sslcert` text (collectors/httpsys/netsh_parse.h). Every
 // binding's typed fields agree with its endpoint as printed and have the documented shapes.
+#include <charconv>
+#include <string>
+
 #include "collectors/common/ip_address.h"
 #include "collectors/httpsys/netsh_parse.h"
 #include "tests/fuzz/fuzz_util.h"
@@ -12,21 +15,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!parsed) return 0;
   PORTWARDEN_FUZZ_CHECK(parsed->skipped >= 0);
   for (const TlsBinding& b : parsed->bindings) {
-    const std::string port = std::to_string(b.port);
     PORTWARDEN_FUZZ_CHECK(b.port != 0);
     PORTWARDEN_FUZZ_CHECK(text.find(b.endpoint) != std::string_view::npos);
+    // The endpoint is [host:]port; the port as printed may carry leading zeros.
+    const size_t colon = b.endpoint.rfind(':');
+    const std::string_view port_text =
+        std::string_view(b.endpoint).substr(colon == std::string::npos ? 0 : colon + 1);
+    unsigned port = 0;
+    auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    PORTWARDEN_FUZZ_CHECK(error == std::errc() && end == port_text.data() + port_text.size() &&
+                          port == b.port);
+    const std::string_view host = std::string_view(b.endpoint).substr(0, colon == std::string::npos ? 0 : colon);
     switch (b.kind) {
       case TlsBindingKind::kCcs:
-        PORTWARDEN_FUZZ_CHECK(b.host.empty() && b.endpoint == port);
+        PORTWARDEN_FUZZ_CHECK(b.host.empty() && colon == std::string::npos);
         break;
       case TlsBindingKind::kIpPort:
         PORTWARDEN_FUZZ_CHECK(portwarden::ParseIpAddress(b.host).has_value());
-        PORTWARDEN_FUZZ_CHECK(b.endpoint == b.host + ":" + port ||
-                              b.endpoint == "[" + b.host + "]:" + port);
+        PORTWARDEN_FUZZ_CHECK(host == b.host || host == "[" + b.host + "]");
         break;
       case TlsBindingKind::kHostnamePort:
-        PORTWARDEN_FUZZ_CHECK(!b.host.empty() && b.endpoint.ends_with(":" + port));
-        PORTWARDEN_FUZZ_CHECK(!portwarden::ParseIpAddress(b.host).has_value());
+        PORTWARDEN_FUZZ_CHECK(!b.host.empty() && !portwarden::ParseIpAddress(b.host).has_value());
         break;
     }
     // A hash is due except for CCS bindings, whose certificates come from the store.
