@@ -44,7 +44,10 @@ package() {
 }
 
 run_tests() {
-  (cd "$build" && ctest --output-on-failure -j"$jobs" "$@")
+  local status=0
+  (cd "$build" && ctest --output-on-failure -j"$jobs" "$@") || status=$?
+  scripts/check-skips.sh "$build" || status=1
+  return "$status"
 }
 
 stage "dependencies (install-deps.sh)" install_dependencies

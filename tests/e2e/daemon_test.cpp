@@ -12,6 +12,8 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "tests/support/test_support.h"
 
@@ -149,17 +151,38 @@ std::map<std::tuple<std::string, std::string, int>, std::set<int>> SsListeners()
 }
 
 TEST(Daemon, SnapshotAgreesWithSs) {
+  using Listeners = std::map<std::tuple<std::string, std::string, int>, std::set<int>>;
   TcpListener a, b;
-  auto before = SsListeners();
-  auto snap = RunCommand(PortwardenBinary() + " snapshot --format json 2>/dev/null");
-  auto after = SsListeners();
-  ASSERT_EQ(snap.status, 0) << snap.output;
-  auto json = nlohmann::json::parse(snap.output);
-  std::map<std::tuple<std::string, std::string, int>, std::set<int>> ours;
-  for (const auto& l : json["listeners"]) {
-    auto& pids = ours[{l["proto"], l["address"], l["port"].get<int>()}];
-    for (const auto& h : l["owner"]["holders"]) pids.insert(h["pid"].get<int>());
-  }
+  Listeners before, after, ours;
+  // Listeners of ours that neither ss run shows: invented, unless they lived only while the
+  // snapshot ran (other tests open and close listeners concurrently). An invented one
+  // shows in every snapshot, a concurrent test's does not: take snapshots until one has none
+  // (almost always the first), and report the last attempt's if none comes within 60 s.
+  std::vector<std::string> invented;
+  ASSERT_TRUE(PollUntil([&] {
+    before = SsListeners();
+    auto snap = RunCommand(PortwardenBinary() + " snapshot --format json 2>/dev/null");
+    after = SsListeners();
+    if (snap.status != 0) {
+      ADD_FAILURE() << snap.output;
+      return true;
+    }
+    auto json = nlohmann::json::parse(snap.output);
+    ours.clear();
+    for (const auto& l : json["listeners"]) {
+      auto& pids = ours[{l["proto"], l["address"], l["port"].get<int>()}];
+      for (const auto& h : l["owner"]["holders"]) pids.insert(h["pid"].get<int>());
+    }
+    invented.clear();
+    for (const auto& [key, pids] : ours) {
+      if (!before.contains(key) && !after.contains(key)) {
+        invented.push_back(std::get<0>(key) + " " + std::get<1>(key) + ":" +
+                           std::to_string(std::get<2>(key)));
+      }
+    }
+    return invented.empty();
+  }, std::chrono::seconds(60))) << "listed by portwarden, by neither ss run: "
+                                << ::testing::PrintToString(invented);
   // Compare on what was stable across the two ss runs (other tests run concurrently).
   int compared = 0;
   for (const auto& [key, pids] : before) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <regex>
 
@@ -72,7 +73,8 @@ class Pki {
 };
 
 struct CurlResult {
-  int status = 0;  ///< HTTP status, 0 if there was no HTTP answer
+  int exit_code = -1;  ///< curl's: 0 for an answer, 35, 56, 60 ... for TLS errors
+  int status = 0;      ///< HTTP status, 0 if there was no HTTP answer
   std::string headers;
   std::string body;
 };
@@ -81,6 +83,7 @@ struct CurlResult {
 CurlResult Curl(const std::string& args) {
   auto r = RunCommand("curl -sS --max-time 10 -D - " + args);
   CurlResult out;
+  out.exit_code = r.status;
   size_t split = r.output.find("\r\n\r\n");
   if (r.status != 0 || split == std::string::npos) {
     out.body = r.output;  // curl's error, for the failure message
@@ -94,6 +97,31 @@ CurlResult Curl(const std::string& args) {
 
 std::string Https(int port, const std::string& path) {
   return "https://127.0.0.1:" + std::to_string(port) + path;
+}
+
+/// A request the TLS layer refused: curl failed with an error matching `error` (its exit
+/// code and message), and right after it the daemon still answers `served` (a good client)
+/// with 200. No HTTP answer alone is also what a crashed daemon gives (curl's 7, refused).
+void ExpectTlsRefused(const CurlResult& refused, const std::string& error,
+                      const std::function<CurlResult()>& served) {
+  EXPECT_EQ(refused.status, 0) << refused.headers;
+  EXPECT_TRUE(std::regex_search(refused.body, std::regex("^curl: \\(" + error)))
+      << "curl exited " << refused.exit_code << ": " << refused.body;
+  const CurlResult after = served();
+  EXPECT_EQ(after.status, 200) << "the daemon no longer serves: " << after.body;
+}
+
+/// A client certificate the server must refuse (`args` gives it, or none), with TLS 1.2 and
+/// 1.3. In 1.2 the server checks it inside the handshake: curl fails it (35) with the
+/// server's alert. In 1.3 the client has finished the handshake and sent its request when
+/// the server's alert comes and the server closes; curl reads the alert (56) or, when the
+/// close's reset beats it, fails on the dead connection (55).
+void ExpectClientCertRefused(const std::string& args, const std::string& alert,
+                             const std::string& alert13,
+                             const std::function<CurlResult()>& served) {
+  ExpectTlsRefused(Curl("--tls-max 1.2 " + args), "35\\) .*alert " + alert, served);
+  ExpectTlsRefused(Curl("--tlsv1.3 " + args),
+                   "(56\\) .*alert " + alert13 + "|55\\) getpeername\\(\\) failed)", served);
 }
 
 TEST(SecurityE2e, TlsServesHttpsOnlyAndHonoursMinVersion) {
@@ -111,12 +139,17 @@ TEST(SecurityE2e, TlsServesHttpsOnlyAndHonoursMinVersion) {
     return metrics.body.find("portwarden_listener_info") != std::string::npos;
   }, kFirstSample)) << metrics.body;
   EXPECT_EQ(metrics.status, 200);
-  // Plain HTTP on the TLS port gets no HTTP answer, and TLS 1.2 is below min_version.
+  const std::string ca = "--cacert " + pki.Path("ca.crt") + " ";
+  auto healthy = [&] { return Curl(ca + Https(d.port(), "/-/healthy")); };
+  // Plain HTTP on the TLS port gets no HTTP answer, and the daemon goes on serving TLS.
   EXPECT_EQ(d.Get("/metrics").status, 0);
-  auto old = Curl("--tls-max 1.2 --cacert " + pki.Path("ca.crt") + " " + Https(d.port(), "/"));
-  EXPECT_EQ(old.status, 0) << old.headers;
+  EXPECT_EQ(healthy().status, 200);
+  // TLS 1.2 is below min_version: the server refuses the handshake.
+  ExpectTlsRefused(Curl("--tls-max 1.2 " + ca + Https(d.port(), "/")),
+                   "35\\) .*alert protocol version", healthy);
   // The certificate is checked by the client: one from another CA is refused.
-  EXPECT_EQ(Curl("--cacert " + pki.Path("rogue-ca.crt") + " " + Https(d.port(), "/")).status, 0);
+  ExpectTlsRefused(Curl("--cacert " + pki.Path("rogue-ca.crt") + " " + Https(d.port(), "/")),
+                   "60\\) SSL certificate problem", healthy);
 }
 
 TEST(SecurityE2e, MutualTlsRequiresAClientCertificateFromClientCa) {
@@ -128,15 +161,17 @@ TEST(SecurityE2e, MutualTlsRequiresAClientCertificateFromClientCa) {
   DaemonProcess d({"--web.config.file=" + web});
   ASSERT_NE(d.port(), 0) << d.child().Stderr();
   const std::string ca = "--cacert " + pki.Path("ca.crt") + " ";
-  auto with = [&](const std::string& name) {
-    return Curl(ca + "--cert " + pki.Path(name + ".crt") + " --key " + pki.Path(name + ".key") +
-                " " + Https(d.port(), "/-/healthy"));
+  auto cert = [&](const std::string& name) {
+    return ca + "--cert " + pki.Path(name + ".crt") + " --key " + pki.Path(name + ".key") + " " +
+           Https(d.port(), "/-/healthy");
   };
-  EXPECT_EQ(with("client").status, 200);
-  EXPECT_EQ(with("client").body, "Healthy\n");
-  EXPECT_EQ(Curl(ca + Https(d.port(), "/-/healthy")).status, 0);
+  auto good = [&] { return Curl(cert("client")); };
+  EXPECT_EQ(good().status, 200);
+  EXPECT_EQ(good().body, "Healthy\n");
+  ExpectClientCertRefused(ca + Https(d.port(), "/-/healthy"), "handshake failure",
+                          "certificate required", good);
   // Signed by a CA the system or the server key might know, but not client_ca_file.
-  EXPECT_EQ(with("rogue-client").status, 0);
+  ExpectClientCertRefused(cert("rogue-client"), "unknown ca", "unknown ca", good);
 }
 
 TEST(SecurityE2e, OptionalClientCertificateIsVerifiedWhenGiven) {
@@ -153,10 +188,10 @@ TEST(SecurityE2e, OptionalClientCertificateIsVerifiedWhenGiven) {
                  " " + Https(d.port(), "/-/healthy"))
                 .status,
             200);
-  EXPECT_EQ(Curl(ca + "--cert " + pki.Path("rogue-client.crt") + " --key " +
-                 pki.Path("rogue-client.key") + " " + Https(d.port(), "/-/healthy"))
-                .status,
-            0);
+  ExpectClientCertRefused(ca + "--cert " + pki.Path("rogue-client.crt") + " --key " +
+                              pki.Path("rogue-client.key") + " " + Https(d.port(), "/-/healthy"),
+                          "unknown ca", "unknown ca",
+                          [&] { return Curl(ca + Https(d.port(), "/-/healthy")); });
 }
 
 TEST(SecurityE2e, TlsAndBasicAuthOverIpv6) {

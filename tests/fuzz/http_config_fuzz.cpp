@@ -33,7 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (auto b = DecodeSslCcsSet(record)) PORTWARDEN_FUZZ_CHECK(b->cert_hash.size() <= 128);
       break;
     case 5:
-      (void)DecodeListenOnlyList(selector & 8 ? kRegSz : kRegMultiSz, bytes);
+      if (auto list = DecodeListenOnlyList(selector & 8 ? kRegSz : kRegMultiSz, bytes)) {
+        for (const IpListenEntry& e : list->entries) {
+          PORTWARDEN_FUZZ_CHECK(portwarden::ParseIpAddress(e.address).has_value());
+        }
+      }
       break;
     case 6:
       // Two UTF-16 bytes become at most three UTF-8 bytes (U+0800..U+FFFF; a surrogate

@@ -1,9 +1,28 @@
-// ParseExcludedPortRanges: `netsh` output text (collectors/httpsys/netsh_parse.h).
+// ParseExcludedPortRanges: `netsh int ip show excludedportrange` text
+// (collectors/httpsys/netsh_parse.h). Every range is 1 <= start <= end, and the table
+// printed back the way netsh prints it parses to the same ranges with nothing skipped.
+#include <cstdio>
+
 #include "collectors/httpsys/netsh_parse.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto parsed = portwarden::httpsys::ParseExcludedPortRanges(portwarden::fuzz::AsText(data, size));
-  if (parsed) PORTWARDEN_FUZZ_CHECK(parsed->skipped >= 0);
+  using namespace portwarden::httpsys;
+  auto parsed = ParseExcludedPortRanges(portwarden::fuzz::AsText(data, size));
+  if (!parsed) return 0;
+  PORTWARDEN_FUZZ_CHECK(parsed->skipped >= 0);
+  std::string printed =
+      "\nProtocol tcp Port Exclusion Ranges\n\nStart Port    End Port\n"
+      "----------    --------\n";
+  for (const ExcludedPortRange& r : parsed->ranges) {
+    PORTWARDEN_FUZZ_CHECK(r.start >= 1 && r.start <= r.end);
+    char row[64];
+    std::snprintf(row, sizeof row, "%10u  %10u%s\n", unsigned{r.start}, unsigned{r.end},
+                  r.administered ? "     *" : "");
+    printed += row;
+  }
+  printed += "\n* - Administered port exclusions.\n";
+  auto again = ParseExcludedPortRanges(printed);
+  PORTWARDEN_FUZZ_CHECK(again && again->skipped == 0 && again->ranges == parsed->ranges);
   return 0;
 }

@@ -1,9 +1,55 @@
-// ParseSslCert: `netsh` output text (collectors/httpsys/netsh_parse.h).
+// ParseSslCert: `netsh http show sslcert` text (collectors/httpsys/netsh_parse.h). Every
+// binding's typed fields agree with its endpoint as printed and have the documented shapes.
+#include <charconv>
+#include <string>
+
+#include "collectors/common/ip_address.h"
 #include "collectors/httpsys/netsh_parse.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto parsed = portwarden::httpsys::ParseSslCert(portwarden::fuzz::AsText(data, size));
-  if (parsed) PORTWARDEN_FUZZ_CHECK(parsed->skipped >= 0);
+  using namespace portwarden::httpsys;
+  using portwarden::fuzz::IsHexDigits;
+  const std::string_view text = portwarden::fuzz::AsText(data, size);
+  auto parsed = ParseSslCert(text);
+  if (!parsed) return 0;
+  PORTWARDEN_FUZZ_CHECK(parsed->skipped >= 0);
+  for (const TlsBinding& b : parsed->bindings) {
+    PORTWARDEN_FUZZ_CHECK(b.port != 0);
+    PORTWARDEN_FUZZ_CHECK(text.find(b.endpoint) != std::string_view::npos);
+    // The endpoint is [host:]port; the port as printed may carry leading zeros.
+    const size_t colon = b.endpoint.rfind(':');
+    const std::string_view port_text =
+        std::string_view(b.endpoint).substr(colon == std::string::npos ? 0 : colon + 1);
+    unsigned port = 0;
+    auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    PORTWARDEN_FUZZ_CHECK(error == std::errc() && end == port_text.data() + port_text.size() &&
+                          port == b.port);
+    const std::string_view host = std::string_view(b.endpoint).substr(0, colon == std::string::npos ? 0 : colon);
+    switch (b.kind) {
+      case TlsBindingKind::kCcs:
+        PORTWARDEN_FUZZ_CHECK(b.host.empty() && colon == std::string::npos);
+        break;
+      case TlsBindingKind::kIpPort:
+        PORTWARDEN_FUZZ_CHECK(portwarden::ParseIpAddress(b.host).has_value());
+        PORTWARDEN_FUZZ_CHECK(host == b.host || host == "[" + b.host + "]");
+        break;
+      case TlsBindingKind::kHostnamePort:
+        PORTWARDEN_FUZZ_CHECK(!b.host.empty() && !portwarden::ParseIpAddress(b.host).has_value());
+        break;
+    }
+    // A hash is due except for CCS bindings, whose certificates come from the store.
+    PORTWARDEN_FUZZ_CHECK(IsHexDigits(b.cert_hash, 40, /*lower=*/true) ||
+                          (b.cert_hash.empty() && b.kind == TlsBindingKind::kCcs));
+    // {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}
+    PORTWARDEN_FUZZ_CHECK(b.app_id.size() == 38 && b.app_id.front() == '{' &&
+                          b.app_id.back() == '}');
+    for (size_t start : {1u, 10u, 15u, 20u, 25u}) {
+      const size_t length = start == 1 ? 8 : start == 25 ? 12 : 4;
+      PORTWARDEN_FUZZ_CHECK(IsHexDigits(std::string_view(b.app_id).substr(start, length), length,
+                                        /*lower=*/false));
+      if (start > 1) PORTWARDEN_FUZZ_CHECK(b.app_id[start - 1] == '-');
+    }
+  }
   return 0;
 }

@@ -15,6 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (sockets) {
     // Every row decoded came out of the buffer: no more rows than fit in it.
     PORTWARDEN_FUZZ_CHECK(sockets->size() * kWinUdpRowOwnerPidSize <= size);
+    for (const SocketEntry& s : *sockets) {
+      PORTWARDEN_FUZZ_CHECK(s.family == family && fuzz::IsSocketOfItsFamily(s));
+      PORTWARDEN_FUZZ_CHECK(s.proto == (selector & 1 ? Proto::kUdp : Proto::kTcp));
+    }
   }
   return 0;
 }

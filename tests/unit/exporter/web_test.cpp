@@ -149,7 +149,7 @@ class WebServerTest : public ::testing::Test {
     port_ = std::stoi(bound->front().substr(bound->front().rfind(':') + 1));
     // One collection, then no more: every response below is of the same snapshot.
     sampler_->Start();
-    PollUntil([&] { return sampler_->Latest() != nullptr; }, std::chrono::seconds(30));
+    PollUntil([&] { return sampler_->Latest() != nullptr; });
     sampler_->Stop();
     ASSERT_NE(sampler_->Latest(), nullptr);
   }
