@@ -87,13 +87,13 @@ std::string ParseSystemdUnit(std::string_view cgroup) {
   return unit;
 }
 
-std::optional<std::vector<std::string>> ParseListenFds(std::string_view environ, uint32_t pid) {
+std::optional<std::vector<std::string>> ParseListenFds(std::string_view env_block, uint32_t pid) {
   std::string_view listen_pid, listen_fds, names;
   bool has_names = false;
-  while (!environ.empty()) {
-    size_t end = environ.find('\0');
-    std::string_view var = environ.substr(0, end);
-    environ.remove_prefix(end == std::string_view::npos ? environ.size() : end + 1);
+  while (!env_block.empty()) {
+    size_t end = env_block.find('\0');
+    std::string_view var = env_block.substr(0, end);
+    env_block.remove_prefix(end == std::string_view::npos ? env_block.size() : end + 1);
     if (var.starts_with("LISTEN_PID=")) listen_pid = var.substr(11);
     if (var.starts_with("LISTEN_FDS=")) listen_fds = var.substr(11);
     if (var.starts_with("LISTEN_FDNAMES=")) {

@@ -41,7 +41,7 @@ std::string ParseSystemdUnit(std::string_view cgroup);
 /// each after its .socket unit unless FileDescriptorName= says otherwise; a missing name
 /// reads "unknown", as sd_listen_fds_with_names returns it). nullopt: not activated, or
 /// LISTEN_PID names another process (a child that inherited the variables).
-std::optional<std::vector<std::string>> ParseListenFds(std::string_view environ, uint32_t pid);
+std::optional<std::vector<std::string>> ParseListenFds(std::string_view env_block, uint32_t pid);
 
 /// Inode of a socket from an fd link target "socket:[12345]"; nullopt for anything else.
 std::optional<uint64_t> ParseSocketLink(std::string_view link);
