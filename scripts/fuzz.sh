@@ -32,7 +32,7 @@ command -v clang++ >/dev/null || need+=(clang)
 [ -n "$(find /usr/lib/llvm-14 -name 'libclang_rt.fuzzer-x86_64.a' 2>/dev/null)" ] || need+=(libclang-rt-14-dev)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 if [ $# -gt 0 ]; then

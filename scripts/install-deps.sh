@@ -62,6 +62,7 @@ if [ ! -e "$policy" ]; then
   created_policy=1
 fi
 trap '[ -n "$created_policy" ] && $sudo rm -f "$policy"' EXIT
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt (a second checkout installing, unattended-upgrades) holds the lock: wait for it.
+$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 finish

@@ -47,7 +47,7 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 if [ -z "$binary" ]; then
   cmake -S "$root" -B /tmp/build-load -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTWARDEN_BUILD_TESTS=OFF >/dev/null
