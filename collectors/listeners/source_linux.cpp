@@ -270,7 +270,7 @@ class LinuxSource final : public LinuxListenerSource {
     ReadYoung();
     Sweep();
     last_sample_ = now_;
-    for (uint32_t pid : cache_.HoldersNeedingInfo()) cache_.SetInfo(pid, ReadInfo(pid));
+    for (uint32_t pid : cache_.HoldersNeedingInfo()) cache_.SetInfo(pid, processes_.Read(proc_dir_.get(), pid));
     stats_.pending = cache_.PendingCount();
     cache_.SetNetnsNames(netns_.Names());
     return cache_.Owned();
@@ -688,67 +688,6 @@ class LinuxSource final : public LinuxListenerSource {
     return ParseSocketLink(std::string_view(link, static_cast<size_t>(n))) == h.inode;
   }
 
-  std::optional<Process> ReadInfo(uint32_t pid) {
-    if (!ReadSmall(proc_dir_.get(), PidPath(pid, "stat").c_str(), text_)) return std::nullopt;
-    auto stat = ParseProcStat(text_);
-    if (!stat) return std::nullopt;
-    Process p;
-    p.pid = pid;
-    p.ppid = stat->ppid;
-    p.name = stat->comm;
-    char exe[4096];
-    ssize_t n = readlinkat(proc_dir_.get(), PidPath(pid, "exe").c_str(), exe, sizeof exe);
-    if (n > 0 && static_cast<size_t>(n) < sizeof exe) p.exe.assign(exe, size_t(n));
-    if (ReadSmall(proc_dir_.get(), PidPath(pid, "status").c_str(), text_)) {
-      if (auto uid = ParseStatusUid(text_)) p.user = UserName(*uid);
-    }
-    if (ReadSmall(proc_dir_.get(), PidPath(pid, "cgroup").c_str(), text_)) {
-      p.service = ParseSystemdUnit(text_);
-      ContainerRef ref = ParseContainer(text_);
-      if (!ref.id.empty()) {
-        p.container = ContainerName(ref);
-        p.container_runtime = ref.runtime;
-        p.pod = ref.pod;
-      }
-    }
-    if (ReadSmall(proc_dir_.get(), PidPath(pid, "environ").c_str(), text_)) {
-      p.listen_fds = ParseListenFds(text_, pid).value_or(std::vector<std::string>{});
-    }
-    return p;
-  }
-
-  // The container's name from its runtime's state where readable without a daemon API
-  // (Docker's config.v2.json), else its short ID. Names are kept: a container keeps its ID.
-  const std::string& ContainerName(const ContainerRef& ref) {
-    if (container_names_.size() >= 4096) container_names_.clear();  // bounded under churn
-    auto [it, inserted] = container_names_.try_emplace(ref.id);
-    if (inserted) {
-      std::string name;
-      if (ref.runtime == "docker") {
-        if (auto json = ReadFile(options_.docker_root + "/containers/" + ref.id + "/config.v2.json")) {
-          name = ParseDockerConfigName(*json);
-        }
-      }
-      it->second = name.empty() ? ShortContainerId(ref.id) : name;
-    }
-    return it->second;
-  }
-
-  const std::string& UserName(uint32_t uid) {
-    auto [it, inserted] = users_.try_emplace(uid);
-    if (inserted) {
-      passwd pw{};
-      passwd* result = nullptr;
-      std::array<char, 4096> buf{};
-      if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &result) == 0 && result) {
-        it->second = result->pw_name;
-      } else {
-        it->second = std::to_string(uid);
-      }
-    }
-    return it->second;
-  }
-
   LinuxSourceOptions options_;
   OwnerCache cache_;
   ScanBudget budget_;
@@ -768,11 +707,73 @@ class LinuxSource final : public LinuxListenerSource {
   std::string text_;  // scratch buffer for /proc reads
   LinuxSourceStats stats_;
   std::string backend_ = "netlink";
-  std::map<uint32_t, std::string> users_;
-  std::map<std::string, std::string> container_names_;  // by container ID
+  ProcessReader processes_{options_.docker_root};
 };
 
 }  // namespace
+
+ProcessReader::ProcessReader(std::string docker_root) : docker_root_(std::move(docker_root)) {}
+
+std::optional<Process> ProcessReader::Read(int proc_dir, uint32_t pid) {
+  if (!ReadSmall(proc_dir, PidPath(pid, "stat").c_str(), text_)) return std::nullopt;
+  auto stat = ParseProcStat(text_);
+  if (!stat) return std::nullopt;
+  Process p;
+  p.pid = pid;
+  p.ppid = stat->ppid;
+  p.name = stat->comm;
+  char exe[4096];
+  ssize_t n = readlinkat(proc_dir, PidPath(pid, "exe").c_str(), exe, sizeof exe);
+  if (n > 0 && static_cast<size_t>(n) < sizeof exe) p.exe.assign(exe, size_t(n));
+  if (ReadSmall(proc_dir, PidPath(pid, "status").c_str(), text_)) {
+    if (auto uid = ParseStatusUid(text_)) p.user = UserName(*uid);
+  }
+  if (ReadSmall(proc_dir, PidPath(pid, "cgroup").c_str(), text_)) {
+    p.service = ParseSystemdUnit(text_);
+    ContainerRef ref = ParseContainer(text_);
+    if (!ref.id.empty()) {
+      p.container = ContainerName(ref);
+      p.container_runtime = ref.runtime;
+      p.pod = ref.pod;
+    }
+  }
+  if (ReadSmall(proc_dir, PidPath(pid, "environ").c_str(), text_)) {
+    p.listen_fds = ParseListenFds(text_, pid).value_or(std::vector<std::string>{});
+  }
+  return p;
+}
+
+// The container's name from its runtime's state where readable without a daemon API
+// (Docker's config.v2.json), else its short ID. Names are kept: a container keeps its ID.
+const std::string& ProcessReader::ContainerName(const ContainerRef& ref) {
+  if (container_names_.size() >= 4096) container_names_.clear();  // bounded under churn
+  auto [it, inserted] = container_names_.try_emplace(ref.id);
+  if (inserted) {
+    std::string name;
+    if (ref.runtime == "docker") {
+      if (auto json = ReadFile(docker_root_ + "/containers/" + ref.id + "/config.v2.json")) {
+        name = ParseDockerConfigName(*json);
+      }
+    }
+    it->second = name.empty() ? ShortContainerId(ref.id) : name;
+  }
+  return it->second;
+}
+
+const std::string& ProcessReader::UserName(uint32_t uid) {
+  auto [it, inserted] = users_.try_emplace(uid);
+  if (inserted) {
+    passwd pw{};
+    passwd* result = nullptr;
+    std::array<char, 4096> buf{};
+    if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &result) == 0 && result) {
+      it->second = result->pw_name;
+    } else {
+      it->second = std::to_string(uid);
+    }
+  }
+  return it->second;
+}
 
 std::unique_ptr<LinuxListenerSource> MakeLinuxListenerSource(const LinuxSourceOptions& options) {
   return std::make_unique<LinuxSource>(options);

@@ -1,9 +1,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "collectors/listeners/container.h"
 #include "collectors/listeners/source.h"
 
 namespace portwarden {
@@ -51,6 +55,27 @@ class LinuxListenerSource : public ListenerSource {
   virtual const LinuxSourceStats& LastStats() const = 0;
   /// Why proc events are not used: empty while they are and before the first Sample().
   virtual std::string EventsUnavailableReason() const = 0;
+};
+
+/// Reads one process as portwarden shows it (name, exe, user, systemd unit, container,
+/// socket-activation fds) from /proc/PID, keeping user and container names across calls.
+/// Used by the listener source for holders and by the bind watch for callers. Not
+/// thread-safe.
+class ProcessReader {
+ public:
+  /// Docker's state directory: container names come from containers/ID/config.v2.json.
+  explicit ProcessReader(std::string docker_root = "/var/lib/docker");
+  /// `pid` as read below `proc_dir` (an open /proc directory); nullopt if it is gone.
+  std::optional<Process> Read(int proc_dir, uint32_t pid);
+
+ private:
+  const std::string& ContainerName(const ContainerRef& ref);
+  const std::string& UserName(uint32_t uid);
+
+  std::string docker_root_;
+  std::string text_;  // scratch buffer for /proc reads
+  std::map<uint32_t, std::string> users_;
+  std::map<std::string, std::string> container_names_;  // by container ID
 };
 
 /// The Linux source with explicit tuning (MakeListenerSource uses the defaults).
