@@ -12,6 +12,12 @@ packages=(
   libgtest-dev libgmock-dev libssl-dev openssl zlib1g-dev
   # tests: promtool and the real servers, ss to cross-check owners, curl for humans
   prometheus prometheus-alertmanager iproute2 procps curl
+  # published ports: real port proxies (pasta from Debian's passt, slirp4netns) forward a
+  # host port into a namespace made by the test
+  passt slirp4netns
+  # a real rootful podman container (runc: crun refuses hybrid cgroup hosts), its image
+  # imported from busybox-static (no registry needed)
+  podman runc busybox-static
   # the status page test: headless Chromium, driven by playwright-core on Node.js
   chromium fonts-liberation nodejs
 )

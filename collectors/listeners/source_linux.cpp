@@ -52,6 +52,7 @@
 #include "collectors/listeners/proc_connector_linux.h"
 #include "collectors/listeners/proc_net.h"
 #include "collectors/listeners/procfs.h"
+#include "collectors/listeners/proxy.h"
 #include "collectors/listeners/scan_plan.h"
 
 namespace portwarden {
@@ -382,7 +383,8 @@ class LinuxSource final : public LinuxListenerSource {
     if (options_.base.use_netlink) {
       auto it = diags_.find(ns.inode);
       if (it == diags_.end()) {
-        it = diags_.try_emplace(ns.inode, own ? OpenOwnDiag : OpenDiagIn(ns)).first;
+        it = diags_.try_emplace(ns.inode, own ? OpenOwnDiag : OpenNetlinkIn(ns, NETLINK_SOCK_DIAG))
+                 .first;
       }
       auto dumped = it->second.Dump();
       if (dumped) return dumped;
@@ -394,25 +396,26 @@ class LinuxSource final : public LinuxListenerSource {
                            : options_.base.proc_root + "/" + std::to_string(ns.pid));
   }
 
-  static Expected<int> OpenOwnDiag() {
-    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  static Expected<int> OpenOwnNetlink(int protocol) {
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, protocol);
     if (fd < 0) return Error{std::strerror(errno)};
     return fd;
   }
+  static Expected<int> OpenOwnDiag() { return OpenOwnNetlink(NETLINK_SOCK_DIAG); }
 
   // Opens the namespace through a process in it or its bind mount, checks it is still the
-  // same one (the process may have moved), and makes the socket inside it.
-  std::function<Expected<int>()> OpenDiagIn(const NetnsEntry& ns) {
+  // same one (the process may have moved), and makes a netlink socket inside it.
+  std::function<Expected<int>()> OpenNetlinkIn(const NetnsEntry& ns, int protocol) {
     std::string path = ns.pid != 0 ? options_.base.proc_root + "/" + std::to_string(ns.pid) + "/ns/net"
                                    : std::string(kNetnsRunDir) + "/" + ns.bind;
-    return [path, inode = ns.inode]() -> Expected<int> {
+    return [path, inode = ns.inode, protocol]() -> Expected<int> {
       Fd nsfd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
       if (nsfd.get() < 0) return Error{"open " + path + ": " + std::strerror(errno)};
       struct stat st {};
       if (fstat(nsfd.get(), &st) != 0 || st.st_ino != inode) {
         return Error{path + " no longer refers to network namespace " + std::to_string(inode)};
       }
-      return SocketInNetns(nsfd.get(), AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
+      return SocketInNetns(nsfd.get(), AF_NETLINK, SOCK_DGRAM, protocol);
     };
   }
 
@@ -704,21 +707,132 @@ class LinuxSource final : public LinuxListenerSource {
     }
     if (ReadSmall(proc_dir_.get(), PidPath(pid, "cgroup").c_str(), text_)) {
       p.service = ParseSystemdUnit(text_);
-      ContainerRef ref = ParseContainer(text_);
-      if (!ref.id.empty()) {
-        p.container = ContainerName(ref);
-        p.container_runtime = ref.runtime;
-        p.pod = ref.pod;
-      }
+      SetContainer(text_, p);
     }
     if (ReadSmall(proc_dir_.get(), PidPath(pid, "environ").c_str(), text_)) {
       p.listen_fds = ParseListenFds(text_, pid).value_or(std::vector<std::string>{});
     }
+    if (IsPortProxy(p.name)) AttributeProxy(pid, p);
     return p;
   }
 
+  // A port proxy's host ports belong to the container whose namespace it forwards into.
+  void AttributeProxy(uint32_t pid, Process& p) {
+    std::optional<uint64_t> own = NetnsOf(pid);
+    std::optional<uint64_t> target;
+    std::optional<ProxyTarget> args;
+    if (ReadSmall(proc_dir_.get(), PidPath(pid, "cmdline").c_str(), text_)) {
+      args = ParseProxyCmdline(text_);
+    }
+    if (!args) {
+      target = NetnsFileHeldBy(pid, own);  // pasta keeps its target namespace's file open
+    } else if (!args->container_id.empty()) {
+      // conmon: the container by its ID; its namespace is that of the PID in its pid file.
+      p.container = ContainerName(ContainerRef{"podman", args->container_id, ""});
+      p.container_runtime = "podman";
+      std::string pid_text;
+      std::string path = options_.base.proc_root + "/" + std::to_string(pid) + "/root" +
+                         args->pid_file;
+      if (ReadSmall(AT_FDCWD, path.c_str(), pid_text)) {
+        while (!pid_text.empty() && (pid_text.back() == '\n' || pid_text.back() == ' ')) {
+          pid_text.pop_back();
+        }
+        if (auto child = ParseNumber<uint32_t>(pid_text.c_str())) target = NetnsOf(*child);
+      }
+      if (target && target != own) p.forwards_netns = *target;
+      return;
+    } else if (args->pid != 0) {
+      target = NetnsOf(args->pid);
+    } else if (!args->netns_path.empty()) {
+      // The path is in the proxy's mount namespace: resolve it through its root.
+      struct stat st {};
+      std::string path = options_.base.proc_root + "/" + std::to_string(pid) + "/root" +
+                         args->netns_path;
+      if (stat(path.c_str(), &st) == 0) target = st.st_ino;
+    } else {
+      target = NetnsWithAddress(args->container_ip, own);
+    }
+    if (!target || target == own) return;
+    p.forwards_netns = *target;
+    for (const NetnsEntry& ns : netns_.Namespaces()) {
+      if (ns.inode != *target || ns.pid == 0) continue;
+      if (ReadSmall(proc_dir_.get(), PidPath(ns.pid, "cgroup").c_str(), text_)) {
+        SetContainer(text_, p);
+      }
+    }
+  }
+
+  // p's container fields from a /proc/PID/cgroup text, if it names a container.
+  void SetContainer(std::string_view cgroup, Process& p) {
+    ContainerRef ref = ParseContainer(cgroup);
+    if (ref.id.empty()) return;
+    p.container = ContainerName(ref);
+    p.container_runtime = ref.runtime;
+    p.pod = ref.pod;
+  }
+
+  // A known network namespace (other than own) whose nsfs file pid holds open.
+  std::optional<uint64_t> NetnsFileHeldBy(uint32_t pid, std::optional<uint64_t> own) {
+    struct stat nsfs {};
+    if (stat("/proc/self/ns/net", &nsfs) != 0) return std::nullopt;
+    std::vector<NetnsEntry> known = netns_.Namespaces();
+    int dfd = openat(proc_dir_.get(), PidPath(pid, "fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return std::nullopt;
+    DIR* dir = fdopendir(dfd);
+    if (!dir) {
+      close(dfd);
+      return std::nullopt;
+    }
+    std::optional<uint64_t> found;
+    while (dirent* e = readdir(dir)) {
+      struct stat st {};
+      if (e->d_name[0] == '.' || fstatat(dfd, e->d_name, &st, 0) != 0) continue;
+      if (st.st_dev != nsfs.st_dev || st.st_ino == own) continue;
+      if (std::any_of(known.begin(), known.end(),
+                      [&](const NetnsEntry& ns) { return ns.inode == st.st_ino; })) {
+        found = st.st_ino;
+        break;
+      }
+    }
+    closedir(dir);
+    return found;
+  }
+
+  // The namespace (other than own) one of whose interfaces has address ip, from an
+  // RTM_GETADDR dump in each: docker-proxy names the container by its address alone.
+  std::optional<uint64_t> NetnsWithAddress(const std::string& ip, std::optional<uint64_t> own) {
+    for (const NetnsEntry& ns : netns_.Namespaces()) {
+      if (ns.inode == own) continue;
+      auto fd = (ns.inode == own_netns_ ? OpenOwnNetlink(NETLINK_ROUTE)
+                                        : OpenNetlinkIn(ns, NETLINK_ROUTE)());
+      if (!fd) continue;
+      Fd sock(*fd);
+      std::vector<uint8_t> req = BuildAddrRequest(1);
+      sockaddr_nl kernel{};
+      kernel.nl_family = AF_NETLINK;
+      if (sendto(sock.get(), req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&kernel),
+                 sizeof kernel) < 0) {
+        continue;
+      }
+      std::vector<uint8_t> buf(64 * 1024);
+      for (bool done = false; !done;) {
+        ssize_t n = recv(sock.get(), buf.data(), buf.size(), 0);
+        if (n < 0 && errno == EINTR) continue;
+        auto batch = n > 0 ? DecodeAddrDump(std::span<const uint8_t>(buf.data(), size_t(n)))
+                           : Expected<AddrBatch>(Error{"netlink recv"});
+        if (!batch) break;
+        if (std::find(batch->addresses.begin(), batch->addresses.end(), ip) !=
+            batch->addresses.end()) {
+          return ns.inode;
+        }
+        done = batch->done;
+      }
+    }
+    return std::nullopt;
+  }
+
   // The container's name from its runtime's state where readable without a daemon API
-  // (Docker's config.v2.json), else its short ID. Names are kept: a container keeps its ID.
+  // (Docker's config.v2.json, containers/storage's containers.json), else its short ID. Names are kept: a container keeps its ID.
   const std::string& ContainerName(const ContainerRef& ref) {
     if (container_names_.size() >= 4096) container_names_.clear();  // bounded under churn
     auto [it, inserted] = container_names_.try_emplace(ref.id);
@@ -727,6 +841,10 @@ class LinuxSource final : public LinuxListenerSource {
       if (ref.runtime == "docker") {
         if (auto json = ReadFile(options_.docker_root + "/containers/" + ref.id + "/config.v2.json")) {
           name = ParseDockerConfigName(*json);
+        }
+      } else if (ref.runtime == "podman" || ref.runtime == "cri-o") {
+        if (auto json = ReadFile(options_.storage_root + "/overlay-containers/containers.json")) {
+          name = ParseStorageContainerName(*json, ref.id);
         }
       }
       it->second = name.empty() ? ShortContainerId(ref.id) : name;

@@ -28,6 +28,8 @@ struct LinuxSourceOptions {
   double search_refill_s = 120;
   /// Docker's state directory: container names come from containers/ID/config.v2.json.
   std::string docker_root = "/var/lib/docker";
+  /// containers/storage's root (podman, CRI-O): names from overlay-containers/containers.json.
+  std::string storage_root = "/var/lib/containers/storage";
 };
 
 /// What the last Sample() did, for tests and the benchmark.
