@@ -21,12 +21,12 @@ using testing::CommandResult;
 using testing::PollUntil;
 using testing::RunCommand;
 
-// A one-file image: busybox-static as /bin/busybox, imported as localhost/pw-busybox.
-bool ImportImage() {
+// A one-file image: busybox-static as /bin/busybox, imported as `image`.
+bool ImportImage(const std::string& image) {
   const std::string dir = "/tmp/pw-podman-image-" + std::to_string(getpid());
   CommandResult r = RunCommand("rm -rf " + dir + " && mkdir -p " + dir + "/bin && cp /bin/busybox " +
                                dir + "/bin/ && tar -C " + dir + " -cf " + dir + ".tar . && " +
-                               "podman import -q " + dir + ".tar localhost/pw-busybox; s=$?; rm -rf " +
+                               "podman import -q " + dir + ".tar " + image + "; s=$?; rm -rf " +
                                dir + " " + dir + ".tar; exit $s");
   return r.status == 0;
 }
@@ -37,13 +37,17 @@ bool ImportImage() {
 // would ask the runtime to raise them.
 class Container {
  public:
-  Container(const std::string& name, int host_port) : name_(name) {
+  Container(const std::string& name, const std::string& image, int host_port)
+      : name_(name), image_(image) {
     RunCommand("podman rm -f " + name_ + " >/dev/null 2>&1");
     run_ = RunCommand("podman --runtime /usr/bin/runc run -d --name " + name_ +
                       " --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -p 127.0.0.1:" +
-                      std::to_string(host_port) + ":80 localhost/pw-busybox /bin/busybox httpd -f -p 80");
+                      std::to_string(host_port) + ":80 " + image_ + " /bin/busybox httpd -f -p 80");
   }
-  ~Container() { RunCommand("podman rm -f -t 0 " + name_ + " >/dev/null 2>&1"); }
+  ~Container() {
+    RunCommand("podman rm -f -t 0 " + name_ + " >/dev/null 2>&1");
+    RunCommand("podman rmi -f " + image_ + " >/dev/null 2>&1");
+  }
   const CommandResult& run() const { return run_; }
   // The container's main process on the host.
   int Pid() const {
@@ -53,15 +57,17 @@ class Container {
 
  private:
   std::string name_;
+  std::string image_;
   CommandResult run_;
 };
 
 TEST(PodmanTest, InsideAndPublishedListenersNameTheContainer) {
   ASSERT_EQ(geteuid(), 0u) << "rootful podman needs root";
-  ASSERT_TRUE(ImportImage());
   const std::string name = "pw-test-" + std::to_string(getpid());
+  const std::string image = "localhost/" + name;
+  ASSERT_TRUE(ImportImage(image));
   const int host_port = testing::FreePort();
-  Container c(name, host_port);
+  Container c(name, image, host_port);
   ASSERT_EQ(c.run().status, 0) << c.run().output;
   const int pid = c.Pid();
   ASSERT_GT(pid, 0);
