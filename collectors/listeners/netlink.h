@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "collectors/common/expected.h"
 
@@ -28,6 +29,41 @@ inline constexpr uint16_t kError = 2;  // NLMSG_ERROR
 inline constexpr uint16_t kDone = 3;   // NLMSG_DONE
 
 constexpr size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
+
+inline constexpr uint16_t kFlagRequest = 0x01;  // NLM_F_REQUEST
+inline constexpr uint16_t kFlagDump = 0x300;    // NLM_F_ROOT | NLM_F_MATCH
+
+struct RtAttr {  // struct rtattr (include/uapi/linux/rtnetlink.h)
+  uint16_t len;
+  uint16_t type;
+};
+
+/// A dump request: a header of `type` asking for a dump, then `body` (a mirrored struct).
+template <class Body>
+std::vector<uint8_t> DumpRequest(uint16_t type, uint32_t seq, const Body& body) {
+  MsgHdr hdr{};
+  hdr.len = sizeof hdr + sizeof body;
+  hdr.type = type;
+  hdr.flags = kFlagRequest | kFlagDump;
+  hdr.seq = seq;
+  std::vector<uint8_t> out(hdr.len);
+  std::memcpy(out.data(), &hdr, sizeof hdr);
+  std::memcpy(out.data() + sizeof hdr, &body, sizeof body);
+  return out;
+}
+
+/// Calls `visit(type, value)` for each attribute of `message` from `offset` on; stops at
+/// one whose length does not fit (never reads past the message).
+template <class Visit>
+void ForEachAttr(std::span<const uint8_t> message, size_t offset, Visit&& visit) {
+  while (offset + sizeof(RtAttr) <= message.size()) {
+    RtAttr attr;
+    std::memcpy(&attr, message.data() + offset, sizeof attr);
+    if (attr.len < sizeof attr || attr.len > message.size() - offset) return;
+    visit(attr.type, message.subspan(offset + sizeof attr, attr.len - sizeof attr));
+    offset += Align4(attr.len);
+  }
+}
 
 /// What a visitor of Walk wants after one message.
 enum class Next { kContinue, kStop };

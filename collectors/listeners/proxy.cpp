@@ -130,17 +130,11 @@ struct IfAddrMsg {  // struct ifaddrmsg
   uint8_t scope;
   uint32_t index;
 };
-struct RtAttr {  // struct rtattr
-  uint16_t len;
-  uint16_t type;
-};
 static_assert(sizeof(IfAddrMsg) == 8);
 constexpr uint16_t kRtmNewAddr = 20;    // RTM_NEWADDR
 constexpr uint16_t kRtmGetAddr = 22;    // RTM_GETADDR
 constexpr uint16_t kIfaAddress = 1;     // IFA_ADDRESS
 constexpr uint16_t kIfaLocal = 2;       // IFA_LOCAL
-constexpr uint16_t kNlmFRequest = 0x01;
-constexpr uint16_t kNlmFDump = 0x300;
 constexpr uint8_t kAfInet = 2;
 constexpr uint8_t kAfInet6 = 10;
 
@@ -163,16 +157,7 @@ std::optional<ProxyTarget> ParseProxyCmdline(std::string_view cmdline) {
 }
 
 std::vector<uint8_t> BuildAddrRequest(uint32_t seq) {
-  netlink::MsgHdr hdr{};
-  IfAddrMsg req{};
-  hdr.len = sizeof hdr + sizeof req;
-  hdr.type = kRtmGetAddr;
-  hdr.flags = kNlmFRequest | kNlmFDump;
-  hdr.seq = seq;
-  std::vector<uint8_t> out(hdr.len);
-  std::memcpy(out.data(), &hdr, sizeof hdr);
-  std::memcpy(out.data() + sizeof hdr, &req, sizeof req);
-  return out;
+  return netlink::DumpRequest(kRtmGetAddr, seq, IfAddrMsg{});
 }
 
 Expected<AddrBatch> DecodeAddrDump(std::span<const uint8_t> datagram) {
@@ -196,19 +181,15 @@ Expected<AddrBatch> DecodeAddrDump(std::span<const uint8_t> datagram) {
         std::memcpy(&msg, message.data(), sizeof msg);
         const size_t want = msg.family == kAfInet ? 4 : msg.family == kAfInet6 ? 16 : 0;
         std::string address, local;
-        size_t off = netlink::Align4(sizeof msg);
-        while (want != 0 && off + sizeof(RtAttr) <= message.size()) {
-          RtAttr attr;
-          std::memcpy(&attr, message.data() + off, sizeof attr);
-          if (attr.len < sizeof attr || attr.len > message.size() - off) break;
-          if ((attr.type == kIfaAddress || attr.type == kIfaLocal) &&
-              attr.len - sizeof attr == want) {
-            const uint8_t* bytes = message.data() + off + sizeof attr;
-            (attr.type == kIfaLocal ? local : address) =
-                want == 4 ? FormatIpv4(bytes) : FormatIpv6(bytes);
-          }
-          off += netlink::Align4(attr.len);
-        }
+        netlink::ForEachAttr(message, netlink::Align4(sizeof msg),
+                             [&](uint16_t type, std::span<const uint8_t> value) {
+                               if ((type != kIfaAddress && type != kIfaLocal) || want == 0 ||
+                                   value.size() != want) {
+                                 return;
+                               }
+                               (type == kIfaLocal ? local : address) =
+                                   want == 4 ? FormatIpv4(value.data()) : FormatIpv6(value.data());
+                             });
         // IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer's on a
         // point-to-point link and the same as IFA_LOCAL otherwise.
         if (!local.empty()) {
