@@ -64,16 +64,8 @@ std::vector<uint8_t> BuildInetDiagRequest(Proto proto, Family family, uint32_t s
 Expected<InetDiagBatch> DecodeInetDiag(std::span<const uint8_t> datagram, Proto proto) {
   using netlink::Next;
   InetDiagBatch batch;
-  auto walked = netlink::Walk(
-      datagram, "netlink",
-      [&](uint16_t type, std::span<const uint8_t> message) -> Expected<Next> {
-        if (type == netlink::kDone) {
-          batch.done = true;
-          return Next::kStop;
-        }
-        if (type != kSockDiagByFamily) {
-          return Error{"netlink: unexpected message type " + std::to_string(type)};
-        }
+  auto done = netlink::WalkDump(
+      datagram, kSockDiagByFamily, [&](std::span<const uint8_t> message) -> Expected<Next> {
         const uint8_t* payload = message.data();
         const size_t payload_len = message.size();
         if (payload_len < sizeof(InetDiagMsg)) {
@@ -106,7 +98,8 @@ Expected<InetDiagBatch> DecodeInetDiag(std::span<const uint8_t> datagram, Proto 
         if (entry.port != 0) batch.sockets.push_back(std::move(entry));
         return Next::kContinue;
       });
-  if (!walked) return walked.error();
+  if (!done) return done.error();
+  batch.done = *done;
   return batch;
 }
 

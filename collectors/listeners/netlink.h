@@ -103,4 +103,25 @@ Expected<Next> Walk(std::span<const uint8_t> datagram, std::string_view what, Vi
   return Next::kContinue;
 }
 
+/// Walk over one datagram of a dump's replies: `visit(payload)` (returning Expected<Next>)
+/// for each message of `type`, NLMSG_DONE ends it, any other type is an error. Returns
+/// whether NLMSG_DONE was seen (the dump is complete).
+template <class Visit>
+Expected<bool> WalkDump(std::span<const uint8_t> datagram, uint16_t type, Visit&& visit) {
+  bool done = false;
+  auto walked = Walk(datagram, "netlink",
+                     [&](uint16_t got, std::span<const uint8_t> message) -> Expected<Next> {
+                       if (got == kDone) {
+                         done = true;
+                         return Next::kStop;
+                       }
+                       if (got != type) {
+                         return Error{"netlink: unexpected message type " + std::to_string(got)};
+                       }
+                       return visit(message);
+                     });
+  if (!walked) return walked.error();
+  return done;
+}
+
 }  // namespace portwarden::netlink

@@ -163,16 +163,8 @@ std::vector<uint8_t> BuildAddrRequest(uint32_t seq) {
 Expected<AddrBatch> DecodeAddrDump(std::span<const uint8_t> datagram) {
   using netlink::Next;
   AddrBatch batch;
-  auto walked = netlink::Walk(
-      datagram, "netlink",
-      [&](uint16_t type, std::span<const uint8_t> message) -> Expected<Next> {
-        if (type == netlink::kDone) {
-          batch.done = true;
-          return Next::kStop;
-        }
-        if (type != kRtmNewAddr) {
-          return Error{"netlink: unexpected message type " + std::to_string(type)};
-        }
+  auto done = netlink::WalkDump(
+      datagram, kRtmNewAddr, [&](std::span<const uint8_t> message) -> Expected<Next> {
         if (message.size() < sizeof(IfAddrMsg)) {
           return Error{"netlink: ifaddrmsg truncated to " + std::to_string(message.size()) +
                        " bytes (need " + std::to_string(sizeof(IfAddrMsg)) + ")"};
@@ -199,7 +191,8 @@ Expected<AddrBatch> DecodeAddrDump(std::span<const uint8_t> datagram) {
         }
         return Next::kContinue;
       });
-  if (!walked) return walked.error();
+  if (!done) return done.error();
+  batch.done = *done;
   return batch;
 }
 
