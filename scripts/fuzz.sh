@@ -8,9 +8,9 @@
 #   scripts/fuzz.sh                       every target, 60 s each
 #   scripts/fuzz.sh -t 20                 every target, 20 s each (.ci/run's fuzz stage)
 #   scripts/fuzz.sh -t 300 inet_diag      one target for 5 minutes
-#   scripts/fuzz.sh -m                    afterwards, merge into tests/fuzz/corpus/<target>/
-#                                         the inputs that reach coverage the kept corpus does
-#                                         not (libFuzzer -merge=1), for committing
+#   scripts/fuzz.sh -m                    afterwards, minimize tests/fuzz/corpus/<target>/
+#                                         with what the run found (libFuzzer -merge=1, see
+#                                         minimize below), for committing
 #
 # Environment: BUILD_DIR (default build-fuzz/ in the checkout), JOBS (parallel compile jobs, default 2).
 # A failure leaves $BUILD_DIR/artifacts/<target>-crash-<sha1> (or -timeout-) and makes the
@@ -61,6 +61,21 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPI
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 cmake --build "$build" -j "$jobs" --target "${targets[@]/%/_fuzz}"
 
+# Minimizes the kept corpus of target $1 with the new inputs in $2: its named files (seeds,
+# regressions) stay; the fuzzer-found ones (named by their SHA-1) are chosen again from the
+# kept and the new ones by libFuzzer's merge, smallest first, each only if it reaches an edge
+# the files chosen before it do not (-use_counters=0: edges, not hit counts).
+minimize() {
+  local kept="$root/tests/fuzz/corpus/$1" fresh="$build/merge/$1" hashed='.*/[0-9a-f]{40}'
+  rm -rf "$fresh"
+  mkdir -p "$fresh"
+  find "$kept" -regextype posix-extended -type f ! -regex "$hashed" -exec cp {} "$fresh/" \;
+  "$build/tests/fuzz/${1}_fuzz" -merge=1 -use_counters=0 "$fresh" "$kept" "$2" \
+    >"$build/logs/$1.merge.log" 2>&1
+  find "$kept" -regextype posix-extended -type f -regex "$hashed" -delete
+  find "$fresh" -regextype posix-extended -type f -regex "$hashed" -exec cp {} "$kept/" \;
+}
+
 mkdir -p "$build/artifacts" "$build/logs"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 summary="target seconds execs exec/s cov ft corpus kept crashes"
@@ -77,8 +92,7 @@ for t in "${targets[@]}"; do
   rc=$?
   set -e
   if [ $rc -eq 0 ] && [ -n "$merge" ]; then
-    "$build/tests/fuzz/${t}_fuzz" -merge=1 "$root/tests/fuzz/corpus/$t" "$work" \
-      >"$build/logs/$t.merge.log" 2>&1
+    minimize "$t" "$work"
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)

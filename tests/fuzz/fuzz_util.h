@@ -83,6 +83,11 @@ inline bool IsSocketOfItsFamily(const SocketEntry& s) {
          s.address.find('[') == std::string::npos;
 }
 
+/// `address` is the text of `ip`, without brackets.
+inline bool IsTextOf(const std::string& address, const IpAddress& ip) {
+  return address.find('[') == std::string::npos && ParseIpAddress(address) == ip;
+}
+
 /// Splits off the first byte, which some targets use to pick a decoder variant.
 inline uint8_t TakeSelector(const uint8_t*& data, size_t& size) {
   if (size == 0) return 0;

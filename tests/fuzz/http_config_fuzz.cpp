@@ -19,6 +19,7 @@
 namespace {
 
 using namespace portwarden::httpsys;
+using portwarden::fuzz::IsTextOf;
 using portwarden::fuzz::LoadLe;
 constexpr uint64_t kBase = 0x10000;
 
@@ -41,10 +42,6 @@ SocketAddress ReadSocketAddress(std::span<const uint8_t> s) {
   a.port = static_cast<uint16_t>(s[2] << 8 | s[3]);
   std::copy_n(s.begin() + (a.ip.v6 ? 8 : 4), a.ip.v6 ? 16 : 4, a.ip.bytes.begin());
   return a;
-}
-
-bool IsTextOf(const std::string& address, const portwarden::IpAddress& ip) {
-  return address.find('[') == std::string::npos && portwarden::ParseIpAddress(address) == ip;
 }
 
 /// HTTP_SERVICE_CONFIG_SSL_PARAM at `param`: the hash in lower-case hex, the app ID's GUID
