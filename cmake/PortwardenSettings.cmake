@@ -7,9 +7,11 @@ if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
 endif()
 
 # ccache, when installed (scripts/install-deps.sh installs it): a rebuild with the same
-# compiler and flags, in this build directory after a clean, in another one or another
-# checkout (the next CI run, a worktree), hits the cache. The CI stages (g++, g++ with
-# sanitizers, MinGW, clang for the fuzz targets) compile differently and share no entry.
+# compiler and flags hits the cache, in this build directory after a clean or in the same
+# build directory of another checkout (the next CI run, a worktree): paths are taken relative
+# to the checkout, so the build directory must be inside it, as the scripts' are. The CI
+# stages (g++, g++ with sanitizers, MinGW, clang for the fuzz targets) compile differently
+# and share no entry.
 find_program(PORTWARDEN_CCACHE ccache)
 if(PORTWARDEN_CCACHE)
   set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env CCACHE_BASEDIR=${PROJECT_SOURCE_DIR}

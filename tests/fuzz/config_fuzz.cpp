@@ -26,11 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace portwarden;
   constexpr std::string_view kFile = "fuzz.yml";
   const std::string_view text = fuzz::AsText(data, size);
-  auto config = ParseConfig(text, kFile);
-  if (!config) {
-    PORTWARDEN_FUZZ_CHECK(fuzz::NamesPlaceIn(config.error().message, kFile, text));
-    return 0;
-  }
+  auto config = fuzz::ParseYaml(ParseConfig, text, kFile);
+  if (!config) return 0;
   PORTWARDEN_FUZZ_CHECK(config->collect_interval.count() > 0 &&
                         config->collect_timeout.count() > 0 &&
                         config->httpsys.netsh_timeout.count() > 0);

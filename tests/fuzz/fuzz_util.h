@@ -76,6 +76,17 @@ inline bool NamesPlaceIn(std::string_view message, std::string_view file, std::s
   return line >= 1 && static_cast<int>(line) <= breaks + 1 && column >= 1;
 }
 
+/// `parse(text, file)` for a YAML file; an error must name a place in it (NamesPlaceIn).
+template <class Parse>
+auto ParseYaml(Parse parse, std::string_view text, std::string_view file) {
+  auto parsed = parse(text, file);
+  if (!parsed && !NamesPlaceIn(parsed.error().message, file, text)) {
+    std::fprintf(stderr, "error without a place in the file: %s\n", parsed.error().message.c_str());
+    std::abort();
+  }
+  return parsed;
+}
+
 /// A decoded socket's address is an IP address of its family, without brackets.
 inline bool IsSocketOfItsFamily(const SocketEntry& s) {
   const std::optional<IpAddress> address = ParseIpAddress(s.address);
