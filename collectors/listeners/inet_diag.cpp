@@ -43,8 +43,6 @@ static_assert(sizeof(InetDiagReqV2) == 56);
 static_assert(sizeof(InetDiagMsg) == 72);
 
 constexpr uint16_t kSockDiagByFamily = 20;   // SOCK_DIAG_BY_FAMILY
-constexpr uint8_t kAfInet = 2;               // AF_INET (Linux value)
-constexpr uint8_t kAfInet6 = 10;             // AF_INET6 (Linux value)
 constexpr uint8_t kIpprotoTcp = 6;
 constexpr uint8_t kIpprotoUdp = 17;
 constexpr uint32_t kTcpListen = 10;          // TCP_LISTEN
@@ -55,7 +53,7 @@ constexpr uint16_t kInetDiagSkv6only = 11;   // INET_DIAG_SKV6ONLY
 
 std::vector<uint8_t> BuildInetDiagRequest(Proto proto, Family family, uint32_t seq) {
   InetDiagReqV2 req{};
-  req.family = family == Family::kIpv4 ? kAfInet : kAfInet6;
+  req.family = family == Family::kIpv4 ? netlink::kAfInet : netlink::kAfInet6;
   req.protocol = proto == Proto::kTcp ? kIpprotoTcp : kIpprotoUdp;
   req.states = 1u << (proto == Proto::kTcp ? kTcpListen : kTcpClose);
   return netlink::DumpRequest(kSockDiagByFamily, seq, req);
@@ -74,12 +72,12 @@ Expected<InetDiagBatch> DecodeInetDiag(std::span<const uint8_t> datagram, Proto 
         }
         InetDiagMsg msg;
         std::memcpy(&msg, payload, sizeof msg);
-        if (msg.family != kAfInet && msg.family != kAfInet6) {
+        if (msg.family != netlink::kAfInet && msg.family != netlink::kAfInet6) {
           return Error{"netlink: unknown address family " + std::to_string(msg.family)};
         }
         SocketEntry entry;
         entry.proto = proto;
-        entry.family = msg.family == kAfInet ? Family::kIpv4 : Family::kIpv6;
+        entry.family = msg.family == netlink::kAfInet ? Family::kIpv4 : Family::kIpv6;
         entry.address =
             entry.family == Family::kIpv4 ? FormatIpv4(msg.id.src) : FormatIpv6(msg.id.src);
         const auto* sport = reinterpret_cast<const uint8_t*>(&msg.id.sport);

@@ -1,8 +1,9 @@
 #pragma once
 
-// Netlink framing shared by the sock_diag and proc connector decoders: a mirror of the
-// kernel's struct nlmsghdr (include/uapi/linux/netlink.h), the message types both meet, and
-// the walk over the messages of one datagram. Pure; builds and is tested on every OS.
+// Netlink framing shared by the sock_diag, address (RTM_GETADDR) and proc connector
+// decoders: a mirror of the kernel's struct nlmsghdr (include/uapi/linux/netlink.h), the
+// message types they meet, Linux's address family numbers, and the walk over the messages
+// of one datagram. Pure; builds and is tested on every OS.
 
 #include <cstdint>
 #include <cstring>
@@ -27,6 +28,9 @@ static_assert(sizeof(MsgHdr) == 16);
 inline constexpr uint16_t kNoop = 1;   // NLMSG_NOOP
 inline constexpr uint16_t kError = 2;  // NLMSG_ERROR
 inline constexpr uint16_t kDone = 3;   // NLMSG_DONE
+
+inline constexpr uint8_t kAfInet = 2;    // AF_INET (Linux value)
+inline constexpr uint8_t kAfInet6 = 10;  // AF_INET6 (Linux value)
 
 constexpr size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }
 

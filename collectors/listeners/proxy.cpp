@@ -135,8 +135,6 @@ constexpr uint16_t kRtmNewAddr = 20;    // RTM_NEWADDR
 constexpr uint16_t kRtmGetAddr = 22;    // RTM_GETADDR
 constexpr uint16_t kIfaAddress = 1;     // IFA_ADDRESS
 constexpr uint16_t kIfaLocal = 2;       // IFA_LOCAL
-constexpr uint8_t kAfInet = 2;
-constexpr uint8_t kAfInet6 = 10;
 
 }  // namespace
 
@@ -171,7 +169,9 @@ Expected<AddrBatch> DecodeAddrDump(std::span<const uint8_t> datagram) {
         }
         IfAddrMsg msg;
         std::memcpy(&msg, message.data(), sizeof msg);
-        const size_t want = msg.family == kAfInet ? 4 : msg.family == kAfInet6 ? 16 : 0;
+        const size_t want = msg.family == netlink::kAfInet    ? 4
+                            : msg.family == netlink::kAfInet6 ? 16
+                                                              : 0;
         std::string address, local;
         netlink::ForEachAttr(message, netlink::Align4(sizeof msg),
                              [&](uint16_t type, std::span<const uint8_t> value) {
