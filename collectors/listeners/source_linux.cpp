@@ -44,6 +44,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "collectors/common/text.h"
 #include "collectors/listeners/container.h"
 #include "collectors/listeners/inet_diag.h"
 #include "collectors/listeners/netns.h"
@@ -134,6 +135,31 @@ bool ReadSmall(int dirfd, const char* path, std::string& out) {
   }
 }
 
+// Sends a dump request on netlink socket fd and hands each reply datagram (read into buf)
+// to take, which answers whether the dump is done (or the caller has what it wanted);
+// returns once it is, or at end of stream.
+template <class Take>
+Expected<bool> NetlinkDump(int fd, const std::vector<uint8_t>& request, std::vector<uint8_t>& buf,
+                           Take&& take) {
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (sendto(fd, request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&kernel),
+             sizeof kernel) < 0) {
+    return Error{std::string("netlink sendto: ") + std::strerror(errno)};
+  }
+  for (;;) {
+    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error{std::string("netlink recv: ") + std::strerror(errno)};
+    }
+    if (n == 0) return true;
+    auto done = take(std::span<const uint8_t>(buf.data(), size_t(n)));
+    if (!done) return done.error();
+    if (*done) return true;
+  }
+}
+
 // One namespace's sock_diag socket, kept open across cycles; open makes a new one.
 class Diag {
  public:
@@ -154,24 +180,14 @@ class Diag {
   Expected<std::vector<SocketEntry>> DumpOn(int fd) {
     std::vector<SocketEntry> all;
     for (auto [proto, family] : kTables) {
-      std::vector<uint8_t> req = BuildInetDiagRequest(proto, family, ++seq_);
-      sockaddr_nl kernel{};
-      kernel.nl_family = AF_NETLINK;
-      if (sendto(fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&kernel),
-                 sizeof kernel) < 0) {
-        return Error{std::string("netlink sendto: ") + std::strerror(errno)};
-      }
-      for (bool done = false; !done;) {
-        ssize_t n = recv(fd, buf_.data(), buf_.size(), 0);
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          return Error{std::string("netlink recv: ") + std::strerror(errno)};
-        }
-        auto batch = DecodeInetDiag(std::span<const uint8_t>(buf_.data(), size_t(n)), proto);
-        if (!batch) return batch.error();
-        for (auto& s : batch->sockets) all.push_back(std::move(s));
-        done = batch->done || n == 0;
-      }
+      auto dumped = NetlinkDump(fd, BuildInetDiagRequest(proto, family, ++seq_), buf_,
+                                [&, proto = proto](std::span<const uint8_t> d) -> Expected<bool> {
+                                  auto batch = DecodeInetDiag(d, proto);
+                                  if (!batch) return batch.error();
+                                  for (auto& s : batch->sockets) all.push_back(std::move(s));
+                                  return batch->done;
+                                });
+      if (!dumped) return dumped.error();
     }
     return all;
   }
@@ -734,9 +750,7 @@ class LinuxSource final : public LinuxListenerSource {
       std::string path = options_.base.proc_root + "/" + std::to_string(pid) + "/root" +
                          args->pid_file;
       if (ReadSmall(AT_FDCWD, path.c_str(), pid_text)) {
-        while (!pid_text.empty() && (pid_text.back() == '\n' || pid_text.back() == ' ')) {
-          pid_text.pop_back();
-        }
+        pid_text = std::string(Trim(pid_text));
         if (auto child = ParseNumber<uint32_t>(pid_text.c_str())) target = NetnsOf(*child);
       }
       if (target && target != own) p.forwards_netns = *target;
@@ -807,32 +821,25 @@ class LinuxSource final : public LinuxListenerSource {
                                         : OpenNetlinkIn(ns, NETLINK_ROUTE)());
       if (!fd) continue;
       Fd sock(*fd);
-      std::vector<uint8_t> req = BuildAddrRequest(1);
-      sockaddr_nl kernel{};
-      kernel.nl_family = AF_NETLINK;
-      if (sendto(sock.get(), req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&kernel),
-                 sizeof kernel) < 0) {
-        continue;
-      }
       std::vector<uint8_t> buf(64 * 1024);
-      for (bool done = false; !done;) {
-        ssize_t n = recv(sock.get(), buf.data(), buf.size(), 0);
-        if (n < 0 && errno == EINTR) continue;
-        auto batch = n > 0 ? DecodeAddrDump(std::span<const uint8_t>(buf.data(), size_t(n)))
-                           : Expected<AddrBatch>(Error{"netlink recv"});
-        if (!batch) break;
-        if (std::find(batch->addresses.begin(), batch->addresses.end(), ip) !=
-            batch->addresses.end()) {
-          return ns.inode;
-        }
-        done = batch->done;
-      }
+      bool found = false;
+      auto dumped = NetlinkDump(sock.get(), BuildAddrRequest(1), buf,
+                                [&](std::span<const uint8_t> d) -> Expected<bool> {
+                                  auto batch = DecodeAddrDump(d);
+                                  if (!batch) return batch.error();
+                                  found = std::find(batch->addresses.begin(),
+                                                    batch->addresses.end(),
+                                                    ip) != batch->addresses.end();
+                                  return found || batch->done;
+                                });
+      if (dumped && found) return ns.inode;
     }
     return std::nullopt;
   }
 
   // The container's name from its runtime's state where readable without a daemon API
-  // (Docker's config.v2.json, containers/storage's containers.json), else its short ID. Names are kept: a container keeps its ID.
+  // (Docker's config.v2.json, containers/storage's containers.json), else its short ID.
+  // Names are kept: a container keeps its ID.
   const std::string& ContainerName(const ContainerRef& ref) {
     if (container_names_.size() >= 4096) container_names_.clear();  // bounded under churn
     auto [it, inserted] = container_names_.try_emplace(ref.id);
