@@ -69,6 +69,8 @@ struct Args {
   double soak_s = 0;
   bool busy = false;
   int bindwatch_trials = 0;  // --bindwatch N: the bind watch benchmark instead of the scales
+  int namespaces = 50;
+  int namespace_listeners = 20;
   std::string portwarden;
 };
 
@@ -78,8 +80,12 @@ struct Args {
                "usage: portwarden-bench --portwarden PATH [--scales small,medium,large]\n"
                "  [--interval SECONDS] [--steady-cycles N] [--new-listener-cycles N]\n"
                "  [--scrapers N] [--scrape-requests N] [--cpu-window SECONDS]\n"
-               "  [--soak SECONDS] [--busy] [--bindwatch TRIALS]\n"
-               "--soak runs the daemon that long at the last scale given, with churn.\n",
+               "  [--soak SECONDS] [--busy] [--namespaces N] [--namespace-listeners L]\n"
+               "  [--bindwatch TRIALS]\n"
+               "--soak runs the daemon that long at the last scale given, with churn.\n"
+               "--namespaces: network namespaces added to every scale (default 50), each\n"
+               "  with --namespace-listeners TCP listeners (default 20).\n"
+               "--bindwatch: the bind watch benchmark (takeover latency, CPU) instead of the scales.\n",
                error);
   std::exit(2);
 }
@@ -110,6 +116,10 @@ Args ParseArgs(int argc, char** argv) {
       a.cpu_window_s = std::stod(value());
     } else if (arg == "--soak") {
       a.soak_s = std::stod(value());
+    } else if (arg == "--namespaces") {
+      a.namespaces = std::stoi(value());
+    } else if (arg == "--namespace-listeners") {
+      a.namespace_listeners = std::stoi(value());
     } else if (arg == "--busy") {
       a.busy = true;
     } else if (arg == "--bindwatch") {
@@ -216,13 +226,21 @@ double MedianToolCpu(const std::vector<std::string>& argv, int runs, double* wal
 
 // ---- truth: ss -ltnup -------------------------------------------------------------------
 
-using SocketId = std::tuple<std::string, std::string, uint16_t>;  // proto, address, port
+// netns inode, proto, address, port
+using SocketId = std::tuple<uint64_t, std::string, std::string, uint16_t>;
 using Owners = std::map<SocketId, std::set<uint32_t>>;
 
-Owners SsOwners(const std::set<uint16_t>& ports) {
+// argv run in namespace netns_pid (0: the bench's own) with nsenter, as an admin would.
+std::vector<std::string> InNetns(pid_t netns_pid, std::vector<std::string> argv) {
+  if (netns_pid == 0) return argv;
+  argv.insert(argv.begin(), {"nsenter", "--net=/proc/" + std::to_string(netns_pid) + "/ns/net"});
+  return argv;
+}
+
+// The owners ss reports in one namespace: netns_pid is a process in it (0: the bench's).
+void SsOwners(const std::set<uint16_t>& ports, pid_t netns_pid, uint64_t netns, Owners& owners) {
   std::string out;
-  RunTool({"ss", "-Hltnup"}, &out);
-  Owners owners;
+  RunTool(InNetns(netns_pid, {"ss", "-Hltnup"}), &out);
   static const std::regex pid_re("pid=(\\d+)");
   std::istringstream lines(out);
   for (std::string line; std::getline(lines, line);) {
@@ -236,19 +254,21 @@ Owners SsOwners(const std::set<uint16_t>& ports) {
     std::string address = local.substr(0, colon);
     if (address.size() > 2 && address.front() == '[')
       address = address.substr(1, address.size() - 2);
-    auto& pids = owners[{proto, address, port}];
+    auto& pids = owners[{netns, proto, address, port}];
     for (std::sregex_iterator it(line.begin(), line.end(), pid_re), end; it != end; ++it) {
       pids.insert(static_cast<uint32_t>(std::stoul((*it)[1])));
     }
   }
-  return owners;
 }
 
-Owners OurOwners(const std::vector<OwnedSocket>& sample, const std::set<uint16_t>& ports) {
+// Our owners in the namespaces given (their inodes).
+Owners OurOwners(const std::vector<OwnedSocket>& sample, const std::set<uint16_t>& ports,
+                 const std::set<uint64_t>& netns) {
   Owners owners;
   for (const OwnedSocket& s : sample) {
-    if (!ports.contains(s.socket.port)) continue;
-    auto& pids = owners[{std::string(ToString(s.socket.proto)), s.socket.address, s.socket.port}];
+    if (!ports.contains(s.socket.port) || !netns.contains(s.socket.netns)) continue;
+    auto& pids = owners[{s.socket.netns, std::string(ToString(s.socket.proto)),
+                         s.socket.address, s.socket.port}];
     for (const auto& p : s.holders) pids.insert(p->pid);
   }
   return owners;
@@ -266,7 +286,8 @@ std::string Diff(const Owners& ours, const Owners& truth) {
       for (uint32_t p : *s) t += std::to_string(p) + " ";
       return t.empty() ? std::string("none") : t;
     };
-    d << std::get<0>(id) << " " << std::get<1>(id) << ":" << std::get<2>(id) << " portwarden=["
+    d << "netns " << std::get<0>(id) << " " << std::get<1>(id) << " " << std::get<2>(id) << ":"
+      << std::get<3>(id) << " portwarden=["
       << list(a) << "] ss=[" << list(b) << "]; ";
   };
   for (const auto& [id, pids] : ours) {
@@ -320,9 +341,10 @@ class CycleRunner {
     char line[512];
     std::snprintf(line, sizeof line,
                   "%-26s cpu %8.2f ms wall %8.2f ms  mode=%s events=%zu read=%zu links=%zu "
-                  "quiet=%zu searched=%zu pending=%zu listeners=%zu",
+                  "quiet=%zu searched=%zu pending=%zu listeners=%zu netns=%zu (failed %zu)",
                   label, cpu, wall, st.mode.c_str(), st.events, st.processes_read, st.fd_links_read,
-                  st.quiet_checks, st.searched, st.pending, set->listeners.size() + set->dropped);
+                  st.quiet_checks, st.searched, st.pending, set->listeners.size() + set->dropped,
+                  st.namespaces, st.namespaces_failed);
     Note(line);
     if (compare) Compare(**sample, label);
     return cpu;
@@ -339,8 +361,15 @@ class CycleRunner {
     std::set<uint16_t> ports(ports_list.begin(), ports_list.end());
     auto pid_list = fixture_.Pids();
     std::set<uint32_t> pids(pid_list.begin(), pid_list.end());
-    Owners ours = OurOwners(sample, ports);
-    Owners truth = SsOwners(ports);
+    // The bench's namespace and the fixture's: ss runs in each.
+    std::set<uint64_t> netns = {NetnsInode("/proc/self/ns/net")};
+    Owners truth;
+    SsOwners(ports, 0, *netns.begin(), truth);
+    for (const Fixture::Master& n : fixture_.namespaces()) {
+      netns.insert(n.netns);
+      SsOwners(ports, n.pid, n.netns, truth);
+    }
+    Owners ours = OurOwners(sample, ports, netns);
     std::set<SocketId> fixture_sockets;
     for (const Owners* side : {&ours, &truth}) {
       for (const auto& [id, holders] : *side) {
@@ -628,7 +657,11 @@ struct ScaleResult {
   std::string name;
   size_t processes = 0, tcp = 0, udp = 0;
   uint64_t fds = 0;
+  size_t namespaces = 0, namespace_tcp = 0;
   double ss_ltn = 0, ss_ltnp = 0, ss_ltnp_wall = 0, netstat = 0, lsof = 0;
+  // ss -ltnp in every namespace (the host's, the median above, plus one run in each of the
+  // fixture's): what an admin runs to see them all; the reference of the percentages.
+  double ss_all = 0, ss_all_wall = 0;
   ModeResult events, fallback;
   DaemonResult daemon;
 };
@@ -638,6 +671,8 @@ ScaleResult RunScale(const Scale& scale, const Args& args, bool soak) {
   r.name = scale.name;
   FixtureOptions fo = scale.fixture;
   fo.busy = args.busy;
+  fo.namespaces = args.namespaces;
+  fo.namespace_listeners = args.namespace_listeners;
   Note("scale " + scale.name + ": building the fixture");
   auto t0 = Clock::now();
   Fixture fixture(fo);
@@ -646,6 +681,8 @@ ScaleResult RunScale(const Scale& scale, const Args& args, bool soak) {
     r.tcp += m.tcp_ports.size();
     r.udp += m.udp_ports.size();
   }
+  r.namespaces = fixture.namespaces().size();
+  for (const auto& n : fixture.namespaces()) r.namespace_tcp += n.tcp_ports.size();
   r.fds = CountHostFds();
   Note("fixture ready in " + std::to_string(int(Ms(Clock::now() - t0))) + " ms: " +
        std::to_string(r.processes) + " processes, " + std::to_string(r.fds) + " fds on the host");
@@ -654,6 +691,15 @@ ScaleResult RunScale(const Scale& scale, const Args& args, bool soak) {
   r.ss_ltn = MedianToolCpu({"ss", "-ltn"}, runs, nullptr);
   r.ss_ltnp = MedianToolCpu({"ss", "-ltnp"}, runs, &r.ss_ltnp_wall);
   Note("ss -ltnp: " + std::to_string(r.ss_ltnp) + " ms CPU");
+  r.ss_all = r.ss_ltnp;
+  r.ss_all_wall = r.ss_ltnp_wall;
+  for (const auto& n : fixture.namespaces()) {
+    ToolRun run = RunTool(InNetns(n.pid, {"ss", "-ltnp"}));
+    r.ss_all += run.cpu_ms;
+    r.ss_all_wall += run.wall_ms;
+  }
+  Note("ss -ltnp in " + std::to_string(r.namespaces + 1) + " namespaces: " +
+       std::to_string(r.ss_all) + " ms CPU");
   r.netstat = MedianToolCpu({"netstat", "-ltnp"}, runs, nullptr);
   Note("netstat -ltnp: " + std::to_string(r.netstat) + " ms CPU");
   r.lsof = MedianToolCpu({"lsof", "-nP", "-iTCP", "-sTCP:LISTEN"}, std::min(runs, 2), nullptr);
@@ -930,11 +976,17 @@ void PrintTable(const std::vector<ScaleResult>& results, const Args& args) {
   row("processes / fds on the host", [](const ScaleResult& r) {
     return std::to_string(r.processes) + " / " + std::to_string(r.fds);
   });
-  row("TCP listeners / UDP sockets",
+  row("TCP listeners / UDP sockets (host namespace)",
       [](const ScaleResult& r) { return std::to_string(r.tcp) + " / " + std::to_string(r.udp); });
+  row("network namespaces / their TCP listeners", [](const ScaleResult& r) {
+    return std::to_string(r.namespaces) + " / " + std::to_string(r.namespace_tcp);
+  });
   row("`ss -ltn` CPU", [](const ScaleResult& r) { return CpuCell(r.ss_ltn, r.ss_ltnp); });
-  row("**`ss -ltnp` CPU (reference)**", [](const ScaleResult& r) {
+  row("`ss -ltnp` CPU, host namespace", [](const ScaleResult& r) {
     return Fmt("%.0f ms", r.ss_ltnp) + " (wall " + Fmt("%.0f ms", r.ss_ltnp_wall) + ")";
+  });
+  row("**`ss -ltnp` CPU, summed over every namespace (reference)**", [](const ScaleResult& r) {
+    return Fmt("%.0f ms", r.ss_all) + " (wall " + Fmt("%.0f ms", r.ss_all_wall) + ")";
   });
   row("`netstat -ltnp` CPU", [](const ScaleResult& r) { return CpuCell(r.netstat, r.ss_ltnp); });
   row("`lsof -nP -iTCP -sTCP:LISTEN` CPU",
@@ -945,14 +997,16 @@ void PrintTable(const std::vector<ScaleResult>& results, const Args& args) {
       return events ? r.events : r.fallback;
     };
     row("cold cycle (" + m + ")",
-        [&](const ScaleResult& r) { return CpuCell(mode(r).cold_ms, r.ss_ltnp); });
+        [&](const ScaleResult& r) { return CpuCell(mode(r).cold_ms, r.ss_all); });
     row("steady cycle, mean of " + std::to_string(args.steady_cycles) + " (" + m + ")",
-        [&](const ScaleResult& r) { return CpuCell(mode(r).steady.Mean(), r.ss_ltnp); });
+        [&](const ScaleResult& r) { return CpuCell(mode(r).steady.Mean(), r.ss_all); });
     row("one new listener, mean of " + std::to_string(args.new_listener_cycles) + " (" + m + ")",
-        [&](const ScaleResult& r) { return CpuCell(mode(r).new_listener.Mean(), r.ss_ltnp); });
+        [&](const ScaleResult& r) { return CpuCell(mode(r).new_listener.Mean(), r.ss_all); });
     row("fork + exit of workers (" + m + ")",
-        [&](const ScaleResult& r) { return CpuCell(mode(r).churn.Mean(), r.ss_ltnp); });
-    row("owners equal `ss -ltnup` (" + m + ")", [&](const ScaleResult& r) {
+        [&](const ScaleResult& r) { return CpuCell(mode(r).churn.Mean(), r.ss_all); });
+    row("steady cycle (" + m + ") vs `ss -ltnp` of the host namespace alone",
+        [&](const ScaleResult& r) { return CpuCell(mode(r).steady.Mean(), r.ss_ltnp); });
+    row("owners equal `ss -ltnup` in every namespace (" + m + ")", [&](const ScaleResult& r) {
       return std::to_string(mode(r).checks.exact) + "/" + std::to_string(mode(r).checks.checks);
     });
   }

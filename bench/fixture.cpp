@@ -3,12 +3,16 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,9 +135,24 @@ pid_t StartWorker(int index, int control, bool busy) {
   return pid;
 }
 
-[[noreturn]] void MasterMain(pid_t parent, int index, int control, const Share& share,
-                             const FixtureOptions& options) {
-  BecomeChild(parent, "pwfx-m" + std::to_string(index));
+// Moves the calling process into a new network namespace with its loopback up (a new
+// namespace's lo is down: nothing could bind 127.0.0.1 or ::1).
+bool UnshareNet() {
+  if (unshare(CLONE_NEWNET) != 0) return false;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  bool up = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 &&
+            (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
+  if (fd >= 0) close(fd);
+  return up;
+}
+
+// own_netns: a namespace's process (pwfx-nINDEX), in a network namespace of its own.
+[[noreturn]] void MasterMain(pid_t parent, int index, bool own_netns, int control,
+                             const Share& share, const FixtureOptions& options) {
+  BecomeChild(parent, (own_netns ? "pwfx-n" : "pwfx-m") + std::to_string(index));
+  if (own_netns && !UnshareNet()) _exit(8);
   std::map<uint16_t, std::vector<int>> tcp;
   std::vector<uint16_t> udp_ports;
   std::vector<int> keep;
@@ -166,16 +185,17 @@ pid_t StartWorker(int index, int control, bool busy) {
   // Other fds, as a busy server has: half files, half unix sockets (whose links read
   // "socket:[N]" like the listeners, so they cost the same to tell apart).
   int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int files = options.extra_fds / 2;
+  int extra_fds = own_netns ? 0 : options.extra_fds;
+  int files = extra_fds / 2;
   for (int k = 1; k < files; ++k) {
     if (dup(null) < 0) _exit(6);
   }
-  for (int k = files; k < options.extra_fds; k += 2) {
+  for (int k = files; k < extra_fds; k += 2) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) _exit(7);
   }
   std::vector<pid_t> workers;
-  for (int w = 0; w < options.workers; ++w)
+  for (int w = 0; w < (own_netns ? 0 : options.workers); ++w)
     workers.push_back(StartWorker(index, control, options.busy));
 
   // "R|w <worker pids>|t <tcp ports>|u <udp ports>"
@@ -247,6 +267,40 @@ pid_t StartWorker(int index, int control, bool busy) {
   }
 }
 
+// Waits for a master's "R|w <worker pids>|t <tcp ports>|u <udp ports>" and fills m in.
+void AwaitReady(Fixture::Master& m, std::chrono::steady_clock::time_point deadline) {
+  char buf[1 << 16];
+  pollfd p{m.control, POLLIN, 0};
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (poll(&p, 1, static_cast<int>(std::max<long>(left.count(), 0))) != 1) {
+    errno = ETIMEDOUT;
+    Fail("a master did not get ready");
+  }
+  ssize_t n = recv(m.control, buf, sizeof buf - 1, 0);
+  if (n < 2 || buf[0] != 'R') {
+    int status = 0;
+    waitpid(m.pid, &status, WNOHANG);
+    std::fprintf(stderr, "portwarden-bench: fixture: master %d failed (exit %d)\n", m.pid,
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    KillMasters();
+    std::exit(1);
+  }
+  std::istringstream sections(std::string(buf + 2, static_cast<size_t>(n) - 2));
+  std::string section;
+  while (std::getline(sections, section, '|')) {
+    std::istringstream in(section);
+    std::string tag;
+    in >> tag;
+    for (long v; in >> v;) {
+      if (tag == "w") m.workers.push_back(static_cast<pid_t>(v));
+      if (tag == "t") m.tcp_ports.push_back(static_cast<uint16_t>(v));
+      if (tag == "u") m.udp_ports.push_back(static_cast<uint16_t>(v));
+    }
+  }
+  m.netns = NetnsInode("/proc/" + std::to_string(m.pid) + "/ns/net");
+}
+
 }  // namespace
 
 Fixture::Fixture(const FixtureOptions& options) {
@@ -265,87 +319,73 @@ Fixture::Fixture(const FixtureOptions& options) {
     Fail("too many processes");
   }
   pid_t self = getpid();
-  for (int i = 0; i < count; ++i) {
-    Share share;
-    share.listeners = options.listeners / count + (i < options.listeners % count);
-    share.udp = options.udp / count + (i < options.udp % count);
-    share.pairs = options.established / count + (i < options.established % count);
+  auto start = [&](int i, bool own_netns, const Share& share) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) Fail("socketpair");
     pid_t pid = fork();
     if (pid < 0) Fail("fork");
     if (pid == 0) {
       close(sv[0]);
-      MasterMain(self, i, sv[1], share, options);
+      MasterMain(self, i, own_netns, sv[1], share, options);
     }
     close(sv[1]);
     g_masters[g_master_count.load()] = pid;
     g_master_count.fetch_add(1);
-    masters_.push_back(Master{pid, sv[0], {}, {}, {}});
+    return Master{pid, sv[0], {}, {}, {}, 0};
+  };
+  for (int i = 0; i < count; ++i) {
+    Share share;
+    share.listeners = options.listeners / count + (i < options.listeners % count);
+    share.udp = options.udp / count + (i < options.udp % count);
+    share.pairs = options.established / count + (i < options.established % count);
+    masters_.push_back(start(i, false, share));
+  }
+  for (int i = 0; i < options.namespaces; ++i) {
+    namespaces_.push_back(start(i, true, Share{options.namespace_listeners, 0, 0}));
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  char buf[1 << 16];
-  for (Master& m : masters_) {
-    pollfd p{m.control, POLLIN, 0};
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (poll(&p, 1, static_cast<int>(std::max<long>(left.count(), 0))) != 1) {
-      errno = ETIMEDOUT;
-      Fail("a master did not get ready");
-    }
-    ssize_t n = recv(m.control, buf, sizeof buf - 1, 0);
-    if (n < 2 || buf[0] != 'R') {
-      int status = 0;
-      waitpid(m.pid, &status, WNOHANG);
-      std::fprintf(stderr, "portwarden-bench: fixture: master %d failed (exit %d)\n", m.pid,
-                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-      KillMasters();
-      std::exit(1);
-    }
-    std::istringstream sections(std::string(buf + 2, static_cast<size_t>(n) - 2));
-    std::string section;
-    while (std::getline(sections, section, '|')) {
-      std::istringstream in(section);
-      std::string tag;
-      in >> tag;
-      for (long v; in >> v;) {
-        if (tag == "w") m.workers.push_back(static_cast<pid_t>(v));
-        if (tag == "t") m.tcp_ports.push_back(static_cast<uint16_t>(v));
-        if (tag == "u") m.udp_ports.push_back(static_cast<uint16_t>(v));
-      }
-    }
+  for (auto* group : {&masters_, &namespaces_}) {
+    for (Master& m : *group) AwaitReady(m, deadline);
   }
 }
 
 Fixture::~Fixture() { Stop(); }
 
 void Fixture::Stop() {
-  for (Master& m : masters_) {
-    if (m.pid > 0) kill(m.pid, SIGKILL);
+  for (auto* group : {&masters_, &namespaces_}) {
+    for (Master& m : *group) {
+      if (m.pid > 0) kill(m.pid, SIGKILL);
+    }
   }
-  for (Master& m : masters_) {
-    if (m.pid > 0) waitpid(m.pid, nullptr, 0);
-    if (m.control >= 0) close(m.control);
-    m.pid = 0;
-    m.control = -1;
+  for (auto* group : {&masters_, &namespaces_}) {
+    for (Master& m : *group) {
+      if (m.pid > 0) waitpid(m.pid, nullptr, 0);
+      if (m.control >= 0) close(m.control);
+      m.pid = 0;
+      m.control = -1;
+    }
   }
   g_master_count.store(0);
 }
 
 std::vector<pid_t> Fixture::Pids() const {
   std::vector<pid_t> pids;
-  for (const Master& m : masters_) {
-    pids.push_back(m.pid);
-    pids.insert(pids.end(), m.workers.begin(), m.workers.end());
+  for (const auto* group : {&masters_, &namespaces_}) {
+    for (const Master& m : *group) {
+      pids.push_back(m.pid);
+      pids.insert(pids.end(), m.workers.begin(), m.workers.end());
+    }
   }
   return pids;
 }
 
 std::vector<uint16_t> Fixture::Ports() const {
   std::vector<uint16_t> ports;
-  for (const Master& m : masters_) {
-    ports.insert(ports.end(), m.tcp_ports.begin(), m.tcp_ports.end());
-    ports.insert(ports.end(), m.udp_ports.begin(), m.udp_ports.end());
+  for (const auto* group : {&masters_, &namespaces_}) {
+    for (const Master& m : *group) {
+      ports.insert(ports.end(), m.tcp_ports.begin(), m.tcp_ports.end());
+      ports.insert(ports.end(), m.udp_ports.begin(), m.udp_ports.end());
+    }
   }
   return ports;
 }
@@ -387,6 +427,11 @@ pid_t Fixture::ExitWorker(size_t i) {
   pid_t pid = std::atoi(Ask(i, "X").c_str());
   if (pid > 0) std::erase(masters_[i].workers, pid);
   return pid;
+}
+
+uint64_t NetnsInode(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
 uint64_t CountHostFds() {

@@ -17,6 +17,8 @@ struct FixtureOptions {
   int established = 2000;  ///< E: established TCP pairs (both ends kept open)
   int extra_fds = 100;     ///< F: other fds per process: /dev/null and unix socket pairs
   bool busy = false;       ///< every process wakes every 100 ms (never idle)
+  int namespaces = 0;      ///< N: network namespaces, each made by one more process
+  int namespace_listeners = 20;  ///< TCP listeners of each namespace's process
 };
 
 /// A tree of fixture processes: masters (children of the caller) and their workers. Every
@@ -31,6 +33,7 @@ class Fixture {
     std::vector<pid_t> workers;
     std::vector<uint16_t> tcp_ports;  ///< one per TCP listener (a v4 and a v6 one may share)
     std::vector<uint16_t> udp_ports;
+    uint64_t netns = 0;  ///< inode of its network namespace
   };
 
   /// Builds the tree and waits until every process is ready. Exits the program with a
@@ -40,7 +43,11 @@ class Fixture {
   Fixture(const Fixture&) = delete;
   Fixture& operator=(const Fixture&) = delete;
 
+  /// The masters of the host's namespace (the caller's).
   const std::vector<Master>& masters() const { return masters_; }
+  /// One process per network namespace of its own (unshare(CLONE_NEWNET), loopback up),
+  /// holding namespace_listeners listeners; the namespace ends with it.
+  const std::vector<Master>& namespaces() const { return namespaces_; }
   /// Every PID of the tree.
   std::vector<pid_t> Pids() const;
   /// Every listening or bound port of the tree (TCP and UDP).
@@ -65,7 +72,12 @@ class Fixture {
   std::string Ask(size_t i, const std::string& command);
 
   std::vector<Master> masters_;
+  std::vector<Master> namespaces_;
 };
+
+/// Inode of the network namespace a /proc/PID/ns/net (or /proc/self/ns/net) refers to; 0 if
+/// unreadable.
+uint64_t NetnsInode(const std::string& path);
 
 /// Counts the open fds of every process (entries of /proc/*/fd).
 uint64_t CountHostFds();

@@ -16,7 +16,8 @@ namespace {
   std::fprintf(stderr,
                "portwarden-fixture: %s\n"
                "usage: portwarden-fixture [--processes P] [--workers W] [--listeners L]\n"
-               "  [--udp U] [--established E] [--extra-fds F] [--busy] [--for SECONDS]\n",
+               "  [--udp U] [--established E] [--extra-fds F] [--namespaces N]\n"
+               "  [--namespace-listeners L] [--busy] [--for SECONDS]\n",
                error);
   std::exit(2);
 }
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
                                              {"--udp", &o.udp},
                                              {"--established", &o.established},
                                              {"--extra-fds", &o.extra_fds},
+                                             {"--namespaces", &o.namespaces},
+                                             {"--namespace-listeners", &o.namespace_listeners},
                                              {"--for", &seconds}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

@@ -6,8 +6,12 @@ if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
   set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
 endif()
 
-# ccache, when installed (scripts/install-deps.sh installs it): rebuilds of the same sources
-# in another checkout or build directory (Linux, sanitizers, worktrees) hit the cache.
+# ccache, when installed (scripts/install-deps.sh installs it): a rebuild with the same
+# compiler and flags hits the cache, in this build directory after a clean or in the same
+# build directory of another checkout (the next CI run, a worktree): paths are taken relative
+# to the checkout, so the build directory must be inside it, as the scripts' are. The CI
+# stages (g++, g++ with sanitizers, MinGW, clang for the fuzz targets) compile differently
+# and share no entry.
 find_program(PORTWARDEN_CCACHE ccache)
 if(PORTWARDEN_CCACHE)
   set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env CCACHE_BASEDIR=${PROJECT_SOURCE_DIR}

@@ -19,6 +19,7 @@ nlohmann::json ProcessJson(const Process& p) {
           {"container", p.container},
           {"container_runtime", p.container_runtime},
           {"pod", p.pod},
+          {"forwards_netns", p.forwards_netns},
           {"listen_fds", p.listen_fds}};
 }
 

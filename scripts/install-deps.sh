@@ -16,6 +16,12 @@ packages=(
   prometheus prometheus-alertmanager iproute2 procps curl
   # the bind watch test: a real nginx failing to bind a held port; setpriv (util-linux)
   nginx-light util-linux
+  # published ports: real port proxies (pasta from Debian's passt, slirp4netns) forward a
+  # host port into a namespace made by the test
+  passt slirp4netns
+  # a real rootful podman container (runc: crun refuses hybrid cgroup hosts), its image
+  # imported from busybox-static (no registry needed)
+  podman runc busybox-static
   # the status page test: headless Chromium, driven by playwright-core on Node.js
   chromium fonts-liberation nodejs
 )

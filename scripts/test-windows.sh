@@ -53,4 +53,5 @@ run_tests() {
 stage "dependencies (install-deps.sh)" install_dependencies
 stage "build and package (package-windows.sh)" package
 stage "test (ctest, under Wine)" run_tests "$@"
-echo "=== windows: total $((SECONDS - script_start))s; shippable: $build/exporter/portwarden.exe, $msi"
+exe=$build/exporter/portwarden.exe
+echo "=== windows: total $((SECONDS - script_start))s; shippable: $exe ($(stat -c %s "$exe") bytes), $msi"

@@ -110,4 +110,20 @@ std::string ParseDockerConfigName(std::string_view config_json) {
   return text;
 }
 
+std::string ParseStorageContainerName(std::string_view containers_json, std::string_view id) {
+  auto doc = nlohmann::json::parse(containers_json, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_array()) return {};
+  for (const auto& c : doc) {
+    if (!c.is_object()) continue;
+    auto cid = c.find("id");
+    if (cid == c.end() || !cid->is_string() || cid->get<std::string>() != id) continue;
+    auto names = c.find("names");
+    if (names == c.end() || !names->is_array() || names->empty() || !names->front().is_string()) {
+      return {};
+    }
+    return names->front().get<std::string>();
+  }
+  return {};
+}
+
 }  // namespace portwarden

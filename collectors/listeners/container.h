@@ -33,4 +33,10 @@ std::string ShortContainerId(std::string_view id);
 /// the text has none.
 std::string ParseDockerConfigName(std::string_view config_json);
 
+/// The container's name from containers/storage's list of containers
+/// (/var/lib/containers/storage/overlay-containers/containers.json, kept by podman and
+/// CRI-O: [{"id": ID, "names": [NAME, ...], ...}, ...]): the first name of the entry whose
+/// id is `id`; empty if there is none.
+std::string ParseStorageContainerName(std::string_view containers_json, std::string_view id);
+
 }  // namespace portwarden

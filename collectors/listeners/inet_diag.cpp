@@ -39,18 +39,10 @@ struct InetDiagMsg {  // struct inet_diag_msg
   uint32_t uid;
   uint32_t inode;
 };
-struct RtAttr {  // struct rtattr
-  uint16_t len;
-  uint16_t type;
-};
 static_assert(sizeof(InetDiagReqV2) == 56);
 static_assert(sizeof(InetDiagMsg) == 72);
 
 constexpr uint16_t kSockDiagByFamily = 20;   // SOCK_DIAG_BY_FAMILY
-constexpr uint16_t kNlmFRequest = 0x01;      // NLM_F_REQUEST
-constexpr uint16_t kNlmFDump = 0x300;        // NLM_F_ROOT | NLM_F_MATCH
-constexpr uint8_t kAfInet = 2;               // AF_INET (Linux value)
-constexpr uint8_t kAfInet6 = 10;             // AF_INET6 (Linux value)
 constexpr uint8_t kIpprotoTcp = 6;
 constexpr uint8_t kIpprotoUdp = 17;
 constexpr uint32_t kTcpListen = 10;          // TCP_LISTEN
@@ -60,34 +52,18 @@ constexpr uint16_t kInetDiagSkv6only = 11;   // INET_DIAG_SKV6ONLY
 }  // namespace
 
 std::vector<uint8_t> BuildInetDiagRequest(Proto proto, Family family, uint32_t seq) {
-  netlink::MsgHdr hdr{};
   InetDiagReqV2 req{};
-  hdr.len = sizeof hdr + sizeof req;
-  hdr.type = kSockDiagByFamily;
-  hdr.flags = kNlmFRequest | kNlmFDump;
-  hdr.seq = seq;
-  req.family = family == Family::kIpv4 ? kAfInet : kAfInet6;
+  req.family = family == Family::kIpv4 ? netlink::kAfInet : netlink::kAfInet6;
   req.protocol = proto == Proto::kTcp ? kIpprotoTcp : kIpprotoUdp;
   req.states = 1u << (proto == Proto::kTcp ? kTcpListen : kTcpClose);
-  std::vector<uint8_t> out(hdr.len);
-  std::memcpy(out.data(), &hdr, sizeof hdr);
-  std::memcpy(out.data() + sizeof hdr, &req, sizeof req);
-  return out;
+  return netlink::DumpRequest(kSockDiagByFamily, seq, req);
 }
 
 Expected<InetDiagBatch> DecodeInetDiag(std::span<const uint8_t> datagram, Proto proto) {
   using netlink::Next;
   InetDiagBatch batch;
-  auto walked = netlink::Walk(
-      datagram, "netlink",
-      [&](uint16_t type, std::span<const uint8_t> message) -> Expected<Next> {
-        if (type == netlink::kDone) {
-          batch.done = true;
-          return Next::kStop;
-        }
-        if (type != kSockDiagByFamily) {
-          return Error{"netlink: unexpected message type " + std::to_string(type)};
-        }
+  auto done = netlink::WalkDump(
+      datagram, kSockDiagByFamily, [&](std::span<const uint8_t> message) -> Expected<Next> {
         const uint8_t* payload = message.data();
         const size_t payload_len = message.size();
         if (payload_len < sizeof(InetDiagMsg)) {
@@ -96,12 +72,12 @@ Expected<InetDiagBatch> DecodeInetDiag(std::span<const uint8_t> datagram, Proto 
         }
         InetDiagMsg msg;
         std::memcpy(&msg, payload, sizeof msg);
-        if (msg.family != kAfInet && msg.family != kAfInet6) {
+        if (msg.family != netlink::kAfInet && msg.family != netlink::kAfInet6) {
           return Error{"netlink: unknown address family " + std::to_string(msg.family)};
         }
         SocketEntry entry;
         entry.proto = proto;
-        entry.family = msg.family == kAfInet ? Family::kIpv4 : Family::kIpv6;
+        entry.family = msg.family == netlink::kAfInet ? Family::kIpv4 : Family::kIpv6;
         entry.address =
             entry.family == Family::kIpv4 ? FormatIpv4(msg.id.src) : FormatIpv6(msg.id.src);
         const auto* sport = reinterpret_cast<const uint8_t*>(&msg.id.sport);
@@ -111,20 +87,17 @@ Expected<InetDiagBatch> DecodeInetDiag(std::span<const uint8_t> datagram, Proto 
         entry.cookie = uint64_t{msg.id.cookie[1]} << 32 | msg.id.cookie[0];
 
         // Attributes follow the message; only the IPv6-only flag is of interest.
-        size_t aoff = netlink::Align4(sizeof msg);
-        while (aoff + sizeof(RtAttr) <= payload_len) {
-          RtAttr attr;
-          std::memcpy(&attr, payload + aoff, sizeof attr);
-          if (attr.len < sizeof attr || attr.len > payload_len - aoff) break;
-          if (attr.type == kInetDiagSkv6only && attr.len > sizeof attr) {
-            entry.v6only = payload[aoff + sizeof attr] != 0;
-          }
-          aoff += netlink::Align4(attr.len);
-        }
+        netlink::ForEachAttr(message, netlink::Align4(sizeof msg),
+                             [&](uint16_t type, std::span<const uint8_t> value) {
+                               if (type == kInetDiagSkv6only && !value.empty()) {
+                                 entry.v6only = value[0] != 0;
+                               }
+                             });
         if (entry.port != 0) batch.sockets.push_back(std::move(entry));
         return Next::kContinue;
       });
-  if (!walked) return walked.error();
+  if (!done) return done.error();
+  batch.done = *done;
   return batch;
 }
 

@@ -52,6 +52,11 @@ struct Process {
   /// Linux: the names of the fds 3, 4, ... it was handed by socket activation (see
   /// ParseListenFds); empty if it was not.
   std::vector<std::string> listen_fds;
+  /// Linux port proxies (docker-proxy, slirp4netns, pasta, conmon; see IsPortProxy): the network
+  /// namespace it forwards its host ports into, 0 if none was found. container, runtime and
+  /// pod are then those of that namespace's container: a published port shows the
+  /// container it serves, not the proxy's own (none).
+  uint64_t forwards_netns = 0;
   bool operator==(const Process&) const = default;
 };
 

@@ -44,6 +44,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "collectors/common/text.h"
 #include "collectors/listeners/container.h"
 #include "collectors/listeners/inet_diag.h"
 #include "collectors/listeners/netns.h"
@@ -52,6 +53,7 @@
 #include "collectors/listeners/proc_connector_linux.h"
 #include "collectors/listeners/proc_net.h"
 #include "collectors/listeners/procfs.h"
+#include "collectors/listeners/proxy.h"
 #include "collectors/listeners/scan_plan.h"
 
 namespace portwarden {
@@ -133,6 +135,31 @@ bool ReadSmall(int dirfd, const char* path, std::string& out) {
   }
 }
 
+// Sends a dump request on netlink socket fd and hands each reply datagram (read into buf)
+// to take, which answers whether the dump is done (or the caller has what it wanted);
+// returns once it is, or at end of stream.
+template <class Take>
+Expected<bool> NetlinkDump(int fd, const std::vector<uint8_t>& request, std::vector<uint8_t>& buf,
+                           Take&& take) {
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (sendto(fd, request.data(), request.size(), 0, reinterpret_cast<sockaddr*>(&kernel),
+             sizeof kernel) < 0) {
+    return Error{std::string("netlink sendto: ") + std::strerror(errno)};
+  }
+  for (;;) {
+    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error{std::string("netlink recv: ") + std::strerror(errno)};
+    }
+    if (n == 0) return true;
+    auto done = take(std::span<const uint8_t>(buf.data(), size_t(n)));
+    if (!done) return done.error();
+    if (*done) return true;
+  }
+}
+
 // One namespace's sock_diag socket, kept open across cycles; open makes a new one.
 class Diag {
  public:
@@ -153,24 +180,14 @@ class Diag {
   Expected<std::vector<SocketEntry>> DumpOn(int fd) {
     std::vector<SocketEntry> all;
     for (auto [proto, family] : kTables) {
-      std::vector<uint8_t> req = BuildInetDiagRequest(proto, family, ++seq_);
-      sockaddr_nl kernel{};
-      kernel.nl_family = AF_NETLINK;
-      if (sendto(fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&kernel),
-                 sizeof kernel) < 0) {
-        return Error{std::string("netlink sendto: ") + std::strerror(errno)};
-      }
-      for (bool done = false; !done;) {
-        ssize_t n = recv(fd, buf_.data(), buf_.size(), 0);
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          return Error{std::string("netlink recv: ") + std::strerror(errno)};
-        }
-        auto batch = DecodeInetDiag(std::span<const uint8_t>(buf_.data(), size_t(n)), proto);
-        if (!batch) return batch.error();
-        for (auto& s : batch->sockets) all.push_back(std::move(s));
-        done = batch->done || n == 0;
-      }
+      auto dumped = NetlinkDump(fd, BuildInetDiagRequest(proto, family, ++seq_), buf_,
+                                [&, proto = proto](std::span<const uint8_t> d) -> Expected<bool> {
+                                  auto batch = DecodeInetDiag(d, proto);
+                                  if (!batch) return batch.error();
+                                  for (auto& s : batch->sockets) all.push_back(std::move(s));
+                                  return batch->done;
+                                });
+      if (!dumped) return dumped.error();
     }
     return all;
   }
@@ -270,7 +287,7 @@ class LinuxSource final : public LinuxListenerSource {
     ReadYoung();
     Sweep();
     last_sample_ = now_;
-    for (uint32_t pid : cache_.HoldersNeedingInfo()) cache_.SetInfo(pid, processes_.Read(proc_dir_.get(), pid));
+    for (uint32_t pid : cache_.HoldersNeedingInfo()) cache_.SetInfo(pid, ReadInfo(pid));
     stats_.pending = cache_.PendingCount();
     cache_.SetNetnsNames(netns_.Names());
     return cache_.Owned();
@@ -382,7 +399,8 @@ class LinuxSource final : public LinuxListenerSource {
     if (options_.base.use_netlink) {
       auto it = diags_.find(ns.inode);
       if (it == diags_.end()) {
-        it = diags_.try_emplace(ns.inode, own ? OpenOwnDiag : OpenDiagIn(ns)).first;
+        it = diags_.try_emplace(ns.inode, own ? OpenOwnDiag : OpenNetlinkIn(ns, NETLINK_SOCK_DIAG))
+                 .first;
       }
       auto dumped = it->second.Dump();
       if (dumped) return dumped;
@@ -394,25 +412,26 @@ class LinuxSource final : public LinuxListenerSource {
                            : options_.base.proc_root + "/" + std::to_string(ns.pid));
   }
 
-  static Expected<int> OpenOwnDiag() {
-    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  static Expected<int> OpenOwnNetlink(int protocol) {
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, protocol);
     if (fd < 0) return Error{std::strerror(errno)};
     return fd;
   }
+  static Expected<int> OpenOwnDiag() { return OpenOwnNetlink(NETLINK_SOCK_DIAG); }
 
   // Opens the namespace through a process in it or its bind mount, checks it is still the
-  // same one (the process may have moved), and makes the socket inside it.
-  std::function<Expected<int>()> OpenDiagIn(const NetnsEntry& ns) {
+  // same one (the process may have moved), and makes a netlink socket inside it.
+  std::function<Expected<int>()> OpenNetlinkIn(const NetnsEntry& ns, int protocol) {
     std::string path = ns.pid != 0 ? options_.base.proc_root + "/" + std::to_string(ns.pid) + "/ns/net"
                                    : std::string(kNetnsRunDir) + "/" + ns.bind;
-    return [path, inode = ns.inode]() -> Expected<int> {
+    return [path, inode = ns.inode, protocol]() -> Expected<int> {
       Fd nsfd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
       if (nsfd.get() < 0) return Error{"open " + path + ": " + std::strerror(errno)};
       struct stat st {};
       if (fstat(nsfd.get(), &st) != 0 || st.st_ino != inode) {
         return Error{path + " no longer refers to network namespace " + std::to_string(inode)};
       }
-      return SocketInNetns(nsfd.get(), AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
+      return SocketInNetns(nsfd.get(), AF_NETLINK, SOCK_DGRAM, protocol);
     };
   }
 
@@ -688,6 +707,109 @@ class LinuxSource final : public LinuxListenerSource {
     return ParseSocketLink(std::string_view(link, static_cast<size_t>(n))) == h.inode;
   }
 
+  // pid as ProcessReader reads it; a port proxy also gets the container it forwards into.
+  std::optional<Process> ReadInfo(uint32_t pid) {
+    std::optional<Process> p = processes_.Read(proc_dir_.get(), pid);
+    if (p && IsPortProxy(p->name)) AttributeProxy(pid, *p);
+    return p;
+  }
+
+  // A port proxy's host ports belong to the container whose namespace it forwards into.
+  void AttributeProxy(uint32_t pid, Process& p) {
+    std::optional<uint64_t> own = NetnsOf(pid);
+    std::optional<uint64_t> target;
+    std::optional<ProxyTarget> args;
+    if (ReadSmall(proc_dir_.get(), PidPath(pid, "cmdline").c_str(), text_)) {
+      args = ParseProxyCmdline(text_);
+    }
+    if (!args) {
+      target = NetnsFileHeldBy(pid, own);  // pasta keeps its target namespace's file open
+    } else if (!args->container_id.empty()) {
+      // conmon: the container by its ID; its namespace is that of the PID in its pid file.
+      p.container = processes_.ContainerName(ContainerRef{"podman", args->container_id, ""});
+      p.container_runtime = "podman";
+      std::string pid_text;
+      std::string path = options_.base.proc_root + "/" + std::to_string(pid) + "/root" +
+                         args->pid_file;
+      if (ReadSmall(AT_FDCWD, path.c_str(), pid_text)) {
+        pid_text = std::string(Trim(pid_text));
+        if (auto child = ParseNumber<uint32_t>(pid_text.c_str())) target = NetnsOf(*child);
+      }
+      if (target && target != own) p.forwards_netns = *target;
+      return;
+    } else if (args->pid != 0) {
+      target = NetnsOf(args->pid);
+    } else if (!args->netns_path.empty()) {
+      // The path is in the proxy's mount namespace: resolve it through its root.
+      struct stat st {};
+      std::string path = options_.base.proc_root + "/" + std::to_string(pid) + "/root" +
+                         args->netns_path;
+      if (stat(path.c_str(), &st) == 0) target = st.st_ino;
+    } else {
+      target = NetnsWithAddress(args->container_ip, own);
+    }
+    if (!target || target == own) return;
+    p.forwards_netns = *target;
+    for (const NetnsEntry& ns : netns_.Namespaces()) {
+      if (ns.inode != *target || ns.pid == 0) continue;
+      if (ReadSmall(proc_dir_.get(), PidPath(ns.pid, "cgroup").c_str(), text_)) {
+        processes_.SetContainer(text_, p);
+      }
+    }
+  }
+
+  // A known network namespace (other than own) whose nsfs file pid holds open.
+  std::optional<uint64_t> NetnsFileHeldBy(uint32_t pid, std::optional<uint64_t> own) {
+    struct stat nsfs {};
+    if (stat("/proc/self/ns/net", &nsfs) != 0) return std::nullopt;
+    std::vector<NetnsEntry> known = netns_.Namespaces();
+    int dfd = openat(proc_dir_.get(), PidPath(pid, "fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return std::nullopt;
+    DIR* dir = fdopendir(dfd);
+    if (!dir) {
+      close(dfd);
+      return std::nullopt;
+    }
+    std::optional<uint64_t> found;
+    while (dirent* e = readdir(dir)) {
+      struct stat st {};
+      if (e->d_name[0] == '.' || fstatat(dfd, e->d_name, &st, 0) != 0) continue;
+      if (st.st_dev != nsfs.st_dev || st.st_ino == own) continue;
+      if (std::any_of(known.begin(), known.end(),
+                      [&](const NetnsEntry& ns) { return ns.inode == st.st_ino; })) {
+        found = st.st_ino;
+        break;
+      }
+    }
+    closedir(dir);
+    return found;
+  }
+
+  // The namespace (other than own) one of whose interfaces has address ip, from an
+  // RTM_GETADDR dump in each: docker-proxy names the container by its address alone.
+  std::optional<uint64_t> NetnsWithAddress(const std::string& ip, std::optional<uint64_t> own) {
+    for (const NetnsEntry& ns : netns_.Namespaces()) {
+      if (ns.inode == own) continue;
+      auto fd = (ns.inode == own_netns_ ? OpenOwnNetlink(NETLINK_ROUTE)
+                                        : OpenNetlinkIn(ns, NETLINK_ROUTE)());
+      if (!fd) continue;
+      Fd sock(*fd);
+      std::vector<uint8_t> buf(64 * 1024);
+      bool found = false;
+      auto dumped = NetlinkDump(sock.get(), BuildAddrRequest(1), buf,
+                                [&](std::span<const uint8_t> d) -> Expected<bool> {
+                                  auto batch = DecodeAddrDump(d);
+                                  if (!batch) return batch.error();
+                                  found = std::find(batch->addresses.begin(),
+                                                    batch->addresses.end(),
+                                                    ip) != batch->addresses.end();
+                                  return found || batch->done;
+                                });
+      if (dumped && found) return ns.inode;
+    }
+    return std::nullopt;
+  }
+
   LinuxSourceOptions options_;
   OwnerCache cache_;
   ScanBudget budget_;
@@ -707,12 +829,13 @@ class LinuxSource final : public LinuxListenerSource {
   std::string text_;  // scratch buffer for /proc reads
   LinuxSourceStats stats_;
   std::string backend_ = "netlink";
-  ProcessReader processes_{options_.docker_root};
+  ProcessReader processes_{options_.docker_root, options_.storage_root};
 };
 
 }  // namespace
 
-ProcessReader::ProcessReader(std::string docker_root) : docker_root_(std::move(docker_root)) {}
+ProcessReader::ProcessReader(std::string docker_root, std::string storage_root)
+    : docker_root_(std::move(docker_root)), storage_root_(std::move(storage_root)) {}
 
 std::optional<Process> ProcessReader::Read(int proc_dir, uint32_t pid) {
   if (!ReadSmall(proc_dir, PidPath(pid, "stat").c_str(), text_)) return std::nullopt;
@@ -730,12 +853,7 @@ std::optional<Process> ProcessReader::Read(int proc_dir, uint32_t pid) {
   }
   if (ReadSmall(proc_dir, PidPath(pid, "cgroup").c_str(), text_)) {
     p.service = ParseSystemdUnit(text_);
-    ContainerRef ref = ParseContainer(text_);
-    if (!ref.id.empty()) {
-      p.container = ContainerName(ref);
-      p.container_runtime = ref.runtime;
-      p.pod = ref.pod;
-    }
+    SetContainer(text_, p);
   }
   if (ReadSmall(proc_dir, PidPath(pid, "environ").c_str(), text_)) {
     p.listen_fds = ParseListenFds(text_, pid).value_or(std::vector<std::string>{});
@@ -743,8 +861,14 @@ std::optional<Process> ProcessReader::Read(int proc_dir, uint32_t pid) {
   return p;
 }
 
-// The container's name from its runtime's state where readable without a daemon API
-// (Docker's config.v2.json), else its short ID. Names are kept: a container keeps its ID.
+void ProcessReader::SetContainer(std::string_view cgroup, Process& p) {
+  ContainerRef ref = ParseContainer(cgroup);
+  if (ref.id.empty()) return;
+  p.container = ContainerName(ref);
+  p.container_runtime = ref.runtime;
+  p.pod = ref.pod;
+}
+
 const std::string& ProcessReader::ContainerName(const ContainerRef& ref) {
   if (container_names_.size() >= 4096) container_names_.clear();  // bounded under churn
   auto [it, inserted] = container_names_.try_emplace(ref.id);
@@ -753,6 +877,10 @@ const std::string& ProcessReader::ContainerName(const ContainerRef& ref) {
     if (ref.runtime == "docker") {
       if (auto json = ReadFile(docker_root_ + "/containers/" + ref.id + "/config.v2.json")) {
         name = ParseDockerConfigName(*json);
+      }
+    } else if (ref.runtime == "podman" || ref.runtime == "cri-o") {
+      if (auto json = ReadFile(storage_root_ + "/overlay-containers/containers.json")) {
+        name = ParseStorageContainerName(*json, ref.id);
       }
     }
     it->second = name.empty() ? ShortContainerId(ref.id) : name;

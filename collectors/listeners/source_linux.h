@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "collectors/listeners/container.h"
 #include "collectors/listeners/source.h"
@@ -32,6 +33,8 @@ struct LinuxSourceOptions {
   double search_refill_s = 120;
   /// Docker's state directory: container names come from containers/ID/config.v2.json.
   std::string docker_root = "/var/lib/docker";
+  /// containers/storage's root (podman, CRI-O): names from overlay-containers/containers.json.
+  std::string storage_root = "/var/lib/containers/storage";
 };
 
 /// What the last Sample() did, for tests and the benchmark.
@@ -63,16 +66,23 @@ class LinuxListenerSource : public ListenerSource {
 /// thread-safe.
 class ProcessReader {
  public:
-  /// Docker's state directory: container names come from containers/ID/config.v2.json.
-  explicit ProcessReader(std::string docker_root = "/var/lib/docker");
+  /// The runtimes' state directories (see LinuxSourceOptions): container names come from
+  /// Docker's containers/ID/config.v2.json and containers/storage's containers.json.
+  explicit ProcessReader(std::string docker_root = "/var/lib/docker",
+                         std::string storage_root = "/var/lib/containers/storage");
   /// `pid` as read below `proc_dir` (an open /proc directory); nullopt if it is gone.
   std::optional<Process> Read(int proc_dir, uint32_t pid);
+  /// p's container, runtime and pod from a /proc/PID/cgroup text, if it names a container.
+  void SetContainer(std::string_view cgroup, Process& p);
+  /// The container's name from its runtime's state where readable without a daemon API,
+  /// else its short ID. Names are kept (bounded): a container keeps its ID.
+  const std::string& ContainerName(const ContainerRef& ref);
 
  private:
-  const std::string& ContainerName(const ContainerRef& ref);
   const std::string& UserName(uint32_t uid);
 
   std::string docker_root_;
+  std::string storage_root_;
   std::string text_;  // scratch buffer for /proc reads
   std::map<uint32_t, std::string> users_;
   std::map<std::string, std::string> container_names_;  // by container ID

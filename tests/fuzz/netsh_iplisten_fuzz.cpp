@@ -10,7 +10,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text = portwarden::fuzz::AsText(data, size);
   auto parsed = ParseIpListen(text);
   if (!parsed) return 0;
-  PORTWARDEN_FUZZ_CHECK(parsed->skipped >= 0);
+  PORTWARDEN_FUZZ_CHECK(parsed->skipped + parsed->entries.size() <=
+                        static_cast<size_t>(portwarden::fuzz::LineCount(text)));
   std::string printed = "IP addresses present in the IP listen list:\n"
                         "-------------------------------------------\n\n";
   for (const IpListenEntry& e : parsed->entries) {

@@ -8,9 +8,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace portwarden::httpsys;
-  auto parsed = ParseExcludedPortRanges(portwarden::fuzz::AsText(data, size));
+  const std::string_view text = portwarden::fuzz::AsText(data, size);
+  auto parsed = ParseExcludedPortRanges(text);
   if (!parsed) return 0;
-  PORTWARDEN_FUZZ_CHECK(parsed->skipped >= 0);
+  PORTWARDEN_FUZZ_CHECK(parsed->skipped + parsed->ranges.size() <=
+                        static_cast<size_t>(portwarden::fuzz::LineCount(text)));
   std::string printed =
       "\nProtocol tcp Port Exclusion Ranges\n\nStart Port    End Port\n"
       "----------    --------\n";

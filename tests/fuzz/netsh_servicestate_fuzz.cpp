@@ -9,9 +9,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace portwarden::httpsys;
-  auto parsed = ParseServiceState(portwarden::fuzz::AsText(data, size));
+  const std::string_view text = portwarden::fuzz::AsText(data, size);
+  auto parsed = ParseServiceState(text);
   if (!parsed) return 0;
-  PORTWARDEN_FUZZ_CHECK(parsed->skipped >= 0);
+  PORTWARDEN_FUZZ_CHECK(parsed->skipped <= portwarden::fuzz::LineCount(text));
   for (const UrlGroup& g : parsed->url_groups) {
     PORTWARDEN_FUZZ_CHECK(portwarden::fuzz::IsHexDigits(g.id, 16, /*lower=*/false));
     for (const std::string& url : g.urls) PORTWARDEN_FUZZ_CHECK(ParseHttpSysUrl(url).ok());

@@ -6,9 +6,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace portwarden::httpsys;
-  auto parsed = ParseUrlAcl(portwarden::fuzz::AsText(data, size));
+  const std::string_view text = portwarden::fuzz::AsText(data, size);
+  auto parsed = ParseUrlAcl(text);
   if (!parsed) return 0;
-  PORTWARDEN_FUZZ_CHECK(parsed->skipped >= 0);
+  PORTWARDEN_FUZZ_CHECK(parsed->skipped + parsed->reservations.size() <=
+                        static_cast<size_t>(portwarden::fuzz::LineCount(text)));
   for (const UrlReservation& r : parsed->reservations) {
     PORTWARDEN_FUZZ_CHECK(ParseHttpSysUrl(r.url).ok());
     auto decoded = DecodeSddl(r.sddl);

@@ -11,11 +11,8 @@ namespace {
 
 using portwarden::ProcEvent;
 
-// Little-endian, as on every host portwarden runs on (the decoder reads native order).
 uint32_t Le(std::span<const uint8_t> b, size_t at, int bytes) {
-  uint32_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = v << 8 | b[at + i];
-  return v;
+  return static_cast<uint32_t>(portwarden::fuzz::LoadLe(b, at, bytes));
 }
 
 // nlmsghdr (len, type, ...) 16 bytes; cn_msg (idx, val, seq, ack, len, flags) 20 bytes;

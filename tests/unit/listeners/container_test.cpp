@@ -29,6 +29,24 @@ TEST(ParseContainer, PodmanContainersButNotItsMonitor) {
   EXPECT_EQ(FromFixture("podman-conmon-v2.txt"), ContainerRef{});
 }
 
+// Captured from rootful podman 4.3.1 on this machine (cgroupfs manager, hybrid cgroups).
+TEST(ParseContainer, PodmanCgroupfsCapturedHere) {
+  EXPECT_EQ(FromFixture("podman-rootful-cgroupfs-v1.txt"),
+            (ContainerRef{"podman", "f59303673e7c29316fff14eff23d72d02c86c2812cfc470300560981011b02da", ""}));
+}
+
+TEST(ParseStorageContainerName, NamesFromContainersJson) {
+  const std::string json = ReadFixture("linux/cgroup/podman-containers.json");
+  EXPECT_EQ(ParseStorageContainerName(
+                json, "f59303673e7c29316fff14eff23d72d02c86c2812cfc470300560981011b02da"),
+            "pw-try");
+  EXPECT_EQ(ParseStorageContainerName(json, std::string(64, 'a')), "");
+  EXPECT_EQ(ParseStorageContainerName("", "x"), "");
+  EXPECT_EQ(ParseStorageContainerName("{\"id\": \"x\"}", "x"), "");       // not a list
+  EXPECT_EQ(ParseStorageContainerName("[{\"id\": \"x\", \"names\": []}]", "x"), "");
+  EXPECT_EQ(ParseStorageContainerName("[1, {\"id\": \"x\", \"names\": [\"a\", \"b\"]}]", "x"), "a");
+}
+
 TEST(ParseContainer, KubernetesPods) {
   EXPECT_EQ(FromFixture("kubepods-containerd-systemd-v2.txt"),
             (ContainerRef{"containerd", "0a1b22ec1361a97c3511db37a4bae932d41b22264e5b97611748f8b662312574",

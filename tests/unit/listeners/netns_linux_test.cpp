@@ -1,15 +1,22 @@
 // Live: network namespaces made by the test with `unshare --net` and `ip netns add`, each
 // holding a real listener (port_holder), read back through the Linux source with their
-// namespace, its name and their owner; with proc connector events and without.
+// namespace, its name and their owner; with proc connector events and without. Real port
+// proxies (pasta, slirp4netns) publishing a host port into such a namespace are attributed
+// to it.
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "collectors/listeners/netns.h"
+#include "collectors/listeners/proxy.h"
 #include "collectors/listeners/source_linux.h"
 #include "tests/support/test_support.h"
 
@@ -154,6 +161,77 @@ TEST_P(NetnsSourceTest, SamplesBindMountedNamespacesWithoutProcesses) {
     return source_->Sample() && source_->LastStats().namespaces == before + 1;
   })) << source_->LastStats().namespaces;
   EXPECT_EQ(source_->LastStats().namespaces_failed, 0u);
+}
+
+// The inode of a namespace's bind mount (/run/netns/NAME).
+uint64_t InodeOf(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// The holder of this test's port that is pid, once its owner info is read.
+const Process* HolderOf(const OwnedSocket* s, int pid) {
+  if (!s) return nullptr;
+  for (const auto& h : s->holders) {
+    if (h->pid == static_cast<uint32_t>(pid)) return h.get();
+  }
+  return nullptr;
+}
+
+// pasta (Debian's passt) publishes a host port into an `ip netns` namespace, as podman's
+// rootless network does: the listener is pasta's, forwarding into that namespace.
+TEST_P(NetnsSourceTest, PastaPublishedPortForwardsIntoItsNamespace) {
+  NamedNetns named;
+  ASSERT_TRUE(named.ok());
+  const int port = testing::FreePort();
+  // As root pasta would switch to nobody; --runas 0 keeps it able to enter the namespace.
+  Child pasta({"/usr/bin/pasta", "-q", "-f", "--runas", "0", "-t",
+               "127.0.0.1/" + std::to_string(port) + ":80", "-u", "none", "-T", "none", "-U",
+               "none", "--config-net", "--netns", named.name()});
+  const Process* p = HolderOf(WaitFor(static_cast<uint16_t>(port), pasta.pid()), pasta.pid());
+  ASSERT_NE(p, nullptr) << pasta.Stderr();
+  EXPECT_TRUE(IsPortProxy(p->name)) << p->name;  // passt.avx2 or passt: pasta execs it
+  EXPECT_EQ(p->forwards_netns, InodeOf("/run/netns/" + named.name()));
+  EXPECT_NE(p->forwards_netns, 0u);
+  EXPECT_EQ(p->container, "");  // a plain namespace, no container's cgroup
+}
+
+// slirp4netns serving a namespace by PID, a host port added through its API socket (the
+// way podman's port_handler=slirp4netns publishes one).
+TEST_P(NetnsSourceTest, Slirp4netnsPublishedPortForwardsIntoItsNamespace) {
+  Child sleeper({"/usr/bin/unshare", "--net", "--", "/bin/sleep", "600"});
+  ASSERT_TRUE(PollUntil([&] {
+    auto ns = NetnsOfPid(sleeper.pid());
+    return ns && ns != NetnsOfPid(getpid());
+  })) << sleeper.Stderr();
+  const std::string api = "/tmp/pw-slirp-" + std::to_string(getpid()) + ".sock";
+  unlink(api.c_str());
+  Child slirp({"/usr/bin/slirp4netns", "--configure", "--api-socket", api,
+               std::to_string(sleeper.pid()), "tap0"});
+  const int port = testing::FreePort();
+  const std::string request =
+      R"({"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_addr": "127.0.0.1", )"
+      R"("host_port": )" + std::to_string(port) + R"(, "guest_port": 80}})";
+  std::string reply;
+  ASSERT_TRUE(PollUntil([&] {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, api.c_str(), sizeof addr.sun_path - 1);
+    bool sent = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                write(fd, request.data(), request.size()) == ssize_t(request.size());
+    char buf[512];
+    ssize_t n = sent ? read(fd, buf, sizeof buf) : -1;
+    close(fd);
+    if (n > 0) reply.assign(buf, size_t(n));
+    return n > 0;
+  })) << slirp.Stderr();
+  unlink(api.c_str());
+  ASSERT_NE(reply.find("\"return\""), std::string::npos) << reply;
+  const Process* p = HolderOf(WaitFor(static_cast<uint16_t>(port), slirp.pid()), slirp.pid());
+  ASSERT_NE(p, nullptr) << slirp.Stderr();
+  EXPECT_EQ(p->name, "slirp4netns");
+  EXPECT_EQ(p->forwards_netns, NetnsOfPid(sleeper.pid()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Events, NetnsSourceTest, ::testing::Values(true, false),
