@@ -242,12 +242,16 @@ class Evaluator {
       const std::string attempt =
           who + " tried at " + TimeOfDay(e.time) + " and got " + ErrnoName(e.error);
       const Expectation* matched = nullptr;
+      bool listed = false;
       for (const Expectation& expectation : expectations_) {
-        if (!expectation.owner || !expectation.owner->Matches(caller)) continue;
+        const bool owner_matches = expectation.owner && expectation.owner->Matches(caller);
         for (const ListenSpec& spec : expectation.listen) {
-          if (spec.proto == e.proto && spec.port == e.port && !matched) matched = &expectation;
+          if (spec.proto != e.proto || spec.port != e.port) continue;
+          listed = true;
+          if (owner_matches && !matched) matched = &expectation;
         }
       }
+      if (!listed) continue;
       if (matched) {
         for (Finding& f : findings_) {
           if ((f.kind == FindingKind::kWrongOwner || f.kind == FindingKind::kBlocked) &&

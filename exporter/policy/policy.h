@@ -25,11 +25,12 @@ enum class FindingKind {
   kBindFailed,  ///< a process's bind() or listen() failed recently (EADDRINUSE, EACCES)
 };
 
-inline constexpr std::array<FindingKind, 6> kFindingKinds = {
-    FindingKind::kMissing,  FindingKind::kWrongOwner, FindingKind::kBlocked,
-    FindingKind::kConflict, FindingKind::kUnexpected, FindingKind::kChanged};
+inline constexpr std::array<FindingKind, 7> kFindingKinds = {
+    FindingKind::kMissing,    FindingKind::kWrongOwner, FindingKind::kBlocked,
+    FindingKind::kConflict,   FindingKind::kUnexpected, FindingKind::kChanged,
+    FindingKind::kBindFailed};
 
-/// "missing", "wrong_owner", "blocked", "conflict", "unexpected", "changed".
+/// "missing", "wrong_owner", "blocked", "conflict", "unexpected", "changed", "bind_failed".
 std::string_view ToString(FindingKind kind);
 
 /// One problem found in one sample.
@@ -106,7 +107,10 @@ std::string DescribeOwner(const Owner& owner);
 ///  - changed: an address:port held in both samples whose set of owners differs; appearing
 ///    and disappearing listeners are not changes.
 ///  - bind_failed: one per failed call in `bind_failures` (the caller's latest on that
-///    address), naming the listeners whose binds overlap the address asked for. A caller
+///    address) on a proto/port that an expectation lists, naming the listeners whose binds
+///    overlap the address asked for. Failures on other ports are only counted (metrics,
+///    events): a busy host fails binds all day (port probes, retries), and the findings are
+///    about the ports the config names. A caller
 ///    that matches an expectation listing the proto/port also adds "nginx (pid 812) tried
 ///    at 12:03:07 UTC and got EADDRINUSE" to that expectation's wrong_owner and blocked
 ///    findings there.

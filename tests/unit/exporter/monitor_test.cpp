@@ -135,13 +135,20 @@ BindEvent FailedBind(double t, uint32_t pid, const char* name, uint16_t port) {
 TEST(Monitor, FailedBindsAreCountedOneEventPerCycleAndResolvedAfterTheQuietPeriod) {
   Monitor m(5000, /*bind_quiet_seconds=*/10);
   const Listener holder = Tcp("0.0.0.0", 80, 700, "apache2");
-  m.Observe(At(1, {holder}), {});
+  // Failures are findings on the ports an expectation lists (any caller).
+  policy::Expectation web;
+  web.name = "web";
+  web.listen = {{Proto::kTcp, "*", 80}};
+  web.owner.emplace();
+  web.owner->process = "apache2";
+  const std::vector<policy::Expectation> expect{web};
+  m.Observe(At(1, {holder}), expect);
   Snapshot snap = At(2, {holder});
   snap.bind_events = {FailedBind(2, 812, "nginx", 80), FailedBind(2, 812, "nginx", 80)};
   BindEvent listening = FailedBind(2, 900, "other", 81);
   listening.kind = BindEvent::Kind::kListening;  // wakes the sampler; not a failure
   snap.bind_events.push_back(listening);
-  auto [state, events] = m.Observe(snap, {});
+  auto [state, events] = m.Observe(snap, expect);
   EXPECT_EQ(Types(events),
             (std::vector<std::string>{"finding_raised:bind_failed", "bind_failed:bind_failed"}));
   EXPECT_EQ(events[1].owner, "apache2 (pid 700)");
@@ -151,11 +158,11 @@ TEST(Monitor, FailedBindsAreCountedOneEventPerCycleAndResolvedAfterTheQuietPerio
   EXPECT_EQ(state.bind_failures.at(series), 2u);
 
   // Quiet: the finding stays until the failure is 10 s old, then waits out the hold-down.
-  EXPECT_TRUE(m.Observe(At(5, {holder}), {}).second.empty());
-  EXPECT_EQ(m.Observe(At(11, {holder}), {}).first.active.size(), 1u);
-  m.Observe(At(13, {holder}), {});
-  m.Observe(At(14, {holder}), {});
-  auto [resolved, last] = m.Observe(At(15, {holder}), {});
+  EXPECT_TRUE(m.Observe(At(5, {holder}), expect).second.empty());
+  EXPECT_EQ(m.Observe(At(11, {holder}), expect).first.active.size(), 1u);
+  m.Observe(At(13, {holder}), expect);
+  m.Observe(At(14, {holder}), expect);
+  auto [resolved, last] = m.Observe(At(15, {holder}), expect);
   EXPECT_EQ(Types(last), std::vector<std::string>{"finding_resolved:bind_failed"});
   EXPECT_TRUE(resolved.active.empty());
   EXPECT_EQ(resolved.bind_failures.at(series), 2u);  // a counter never goes down

@@ -558,11 +558,25 @@ TEST(Evaluate, FailedBindOfAnUnexpectedCallerAndOfAFreePort) {
             std::string::npos)
       << evaluation.findings[0].explanation;
 
-  evaluation = Evaluate({}, nullptr, {}, {Failed("0.0.0.0", 80, ProcessOwner("nginx", 5), 13)});
-  ASSERT_EQ(evaluation.findings.size(), 1u);
+  evaluation = Evaluate({}, nullptr, expect, {Failed("0.0.0.0", 80, ProcessOwner("nginx", 5), 13)});
+  ASSERT_EQ(evaluation.findings.size(), 2u);  // and "missing" for web
+  EXPECT_EQ(evaluation.findings[0].kind, FindingKind::kBindFailed);
   EXPECT_EQ(evaluation.findings[0].owner, "");
   EXPECT_NE(evaluation.findings[0].explanation.find("got EACCES"), std::string::npos);
   EXPECT_NE(evaluation.findings[0].remediation.find("CAP_NET_BIND_SERVICE"), std::string::npos);
+}
+
+TEST(Evaluate, FailedBindOnAPortNoExpectationListsIsNoFinding) {
+  // Counted by the metrics, but not a finding: the findings are about the configured ports.
+  const auto expect = Expect("- {name: web, listen: '*:80', owner: {process: nginx}}");
+  const std::vector<Listener> current = {Listen("0.0.0.0", 80, ProcessOwner("nginx", 812)),
+                                         Listen("0.0.0.0", 8080, ProcessOwner("java", 9))};
+  auto evaluation = Evaluate(current, nullptr, expect,
+                             {Failed("0.0.0.0", 8080, ProcessOwner("nginx", 812))});
+  EXPECT_EQ(evaluation.findings.size(), 0u);
+  EXPECT_EQ(evaluation.Count(FindingKind::kBindFailed), 0);
+  evaluation = Evaluate(current, nullptr, {}, {Failed("0.0.0.0", 80, ProcessOwner("nginx", 5))});
+  EXPECT_EQ(evaluation.findings.size(), 0u);
 }
 
 }  // namespace
