@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "collectors/bindwatch/bindwatch.skel.h"
+#include "collectors/common/text.h"
 #include "collectors/listeners/source_linux.h"
 
 namespace portwarden {
@@ -49,11 +50,6 @@ void EnsureTracefs() {
     return;
   }
   mount("tracefs", "/sys/kernel/tracing", "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
-}
-
-std::string Trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
 }
 
 // bindwatch.bpf.c attached to syscalls:sys_{enter,exit}_{bind,listen} and
@@ -109,7 +105,7 @@ Expected<std::unique_ptr<BindEventSource>> OpenBindEventSource() {
   const auto failed = [](const char* what) {
     const int err = errno;
     // The verifier's reason is at the end of its log.
-    std::string log = Trim(g_libbpf_log.substr(g_libbpf_log.size() - std::min<size_t>(g_libbpf_log.size(), 600)));
+    std::string log(Trim(g_libbpf_log.substr(g_libbpf_log.size() - std::min<size_t>(g_libbpf_log.size(), 600))));
     return Error{std::string(what) + ": " + std::strerror(err) + (log.empty() ? "" : " (" + log + ")")};
   };
   if (!state->skel) return failed("loading the eBPF program failed");
