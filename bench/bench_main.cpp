@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -24,6 +25,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <set>
@@ -66,6 +68,7 @@ struct Args {
   double cpu_window_s = 30;
   double soak_s = 0;
   bool busy = false;
+  int bindwatch_trials = 0;  // --bindwatch N: the bind watch benchmark instead of the scales
   int namespaces = 50;
   int namespace_listeners = 20;
   std::string portwarden;
@@ -78,9 +81,11 @@ struct Args {
                "  [--interval SECONDS] [--steady-cycles N] [--new-listener-cycles N]\n"
                "  [--scrapers N] [--scrape-requests N] [--cpu-window SECONDS]\n"
                "  [--soak SECONDS] [--busy] [--namespaces N] [--namespace-listeners L]\n"
+               "  [--bindwatch TRIALS]\n"
                "--soak runs the daemon that long at the last scale given, with churn.\n"
                "--namespaces: network namespaces added to every scale (default 50), each\n"
-               "  with --namespace-listeners TCP listeners (default 20).\n",
+               "  with --namespace-listeners TCP listeners (default 20).\n"
+               "--bindwatch: the bind watch benchmark (takeover latency, CPU) instead of the scales.\n",
                error);
   std::exit(2);
 }
@@ -117,6 +122,8 @@ Args ParseArgs(int argc, char** argv) {
       a.namespace_listeners = std::stoi(value());
     } else if (arg == "--busy") {
       a.busy = true;
+    } else if (arg == "--bindwatch") {
+      a.bindwatch_trials = std::stoi(value());
     } else if (arg == "--portwarden") {
       a.portwarden = value();
     } else {
@@ -459,7 +466,9 @@ class Daemon {
  public:
   // Starts the daemon with its log in a temporary file: a pipe nobody drains would block
   // the daemon's logging, and with it its sampling loop.
-  Daemon(const std::string& binary, const std::string& interval) {
+  // `extra`: more flags; `wrapper`: a command (and its arguments) that runs the daemon.
+  Daemon(const std::string& binary, const std::string& interval,
+         const std::vector<std::string>& extra = {}, const std::vector<std::string>& wrapper = {}) {
     char path[] = "/tmp/portwarden-bench-log-XXXXXX";
     int log = mkstemp(path);
     if (log < 0) return;
@@ -469,8 +478,14 @@ class Daemon {
       int null = open("/dev/null", O_RDWR);
       dup2(null, 1);
       dup2(log, 2);
-      execl(binary.c_str(), binary.c_str(), "--web.listen-address=127.0.0.1:0",
-            ("--collect.interval=" + interval).c_str(), static_cast<char*>(nullptr));
+      std::vector<std::string> args = wrapper;
+      args.insert(args.end(), {binary, "--web.listen-address=127.0.0.1:0",
+                               "--collect.interval=" + interval});
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execvp(argv[0], argv.data());
       _exit(127);
     }
     close(log);
@@ -697,6 +712,235 @@ ScaleResult RunScale(const Scale& scale, const Args& args, bool soak) {
   return r;
 }
 
+// ---- the bind watch (--bindwatch) -------------------------------------------------------
+//
+// Takeover latency: pw-a holds 127.0.0.1:P, which an expectation gives to it; pw-a exits and
+// pw-b listens there. Measured from just before pw-b is forked to the wrong_owner finding on
+// /metrics (polled every 5 ms) and to the push arriving at the Alertmanager receiver below.
+// Each trial starts at a random phase of the sampling interval. Then the daemon's CPU idle
+// and under 1,000 failed binds per second, and what one failed bind costs its caller.
+
+// A listening child named `name` (comm) on 127.0.0.1:port, until killed.
+pid_t NamedListener(const char* name, int port) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_NAME, name);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 16) != 0) _exit(1);
+    for (;;) pause();
+  }
+  return pid;
+}
+
+void KillChild(pid_t pid) {
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+// A bound, listening socket on 127.0.0.1:0; returns its fd and sets `port`.
+int LoopbackListener(int& port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  listen(fd, 64);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+// Alertmanager's POST /api/v2/alerts, answered 200: when each body first arrived, by the
+// marker it contains.
+class AlertReceiver {
+ public:
+  explicit AlertReceiver(std::vector<std::string> markers) : markers_(std::move(markers)) {
+    fd_ = LoopbackListener(port_);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~AlertReceiver() {
+    shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    close(fd_);
+  }
+  int port() const { return port_; }
+  std::optional<Clock::time_point> Arrival(const std::string& marker) {
+    std::lock_guard lock(mu_);
+    auto it = arrivals_.find(marker);
+    return it == arrivals_.end() ? std::nullopt : std::optional(it->second);
+  }
+
+ private:
+  void Serve() {
+    for (;;) {
+      int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) return;
+      std::string req;
+      char buf[65536];
+      size_t want = std::string::npos;
+      for (ssize_t n; req.size() < want && (n = read(c, buf, sizeof buf)) > 0;) {
+        req.append(buf, size_t(n));
+        size_t head = req.find("\r\n\r\n");
+        size_t cl = req.find("Content-Length: ");
+        if (head != std::string::npos && cl != std::string::npos) {
+          want = head + 4 + std::stoul(req.substr(cl + 16));
+        }
+      }
+      const auto now = Clock::now();
+      {
+        std::lock_guard lock(mu_);
+        for (const auto& m : markers_) {
+          if (req.find(m) != std::string::npos) arrivals_.try_emplace(m, now);
+        }
+      }
+      const char ok[] = "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+      (void)!write(c, ok, sizeof ok - 1);
+      close(c);
+    }
+  }
+  std::vector<std::string> markers_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::mutex mu_;
+  std::map<std::string, Clock::time_point> arrivals_;
+  std::thread thread_;
+};
+
+struct BindWatchResult {
+  std::string source;
+  std::vector<double> metrics_ms, push_ms;
+  double idle_cpu = 0;  // daemon ms per s
+  double load_cpu = 0;  // daemon ms per s at the bind rate
+  double bind_us = 0;   // CPU of one failed bind in the caller
+  double rate = 0;      // failed binds per second achieved
+};
+
+// Failed binds on 127.0.0.1:`port` (held) at `rate` per second for `seconds`, from this
+// thread; returns the rate achieved and sets the CPU microseconds per bind.
+double FailBinds(int port, double rate, double seconds, double& us_per_bind) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const auto start = Clock::now();
+  const auto step = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1 / rate));
+  long n = 0;
+  double in_bind_ms = 0;
+  for (auto next = start; Clock::now() - start < std::chrono::duration<double>(seconds); next += step) {
+    std::this_thread::sleep_until(next);
+    const double before = ThreadCpuMs();
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    in_bind_ms += ThreadCpuMs() - before;
+    ++n;
+  }
+  close(fd);
+  us_per_bind = n ? in_bind_ms * 1000 / static_cast<double>(n) : 0;
+  return static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+BindWatchResult RunBindWatch(const Args& args, bool watch, int trials) {
+  BindWatchResult r;
+  std::vector<int> ports;
+  std::vector<pid_t> holders;
+  std::vector<std::string> markers;
+  std::string expect = "expect:\n";
+  for (int i = 0; i < trials; ++i) {
+    int port = 0;
+    close(LoopbackListener(port));
+    ports.push_back(port);
+    markers.push_back("takeover-" + std::to_string(port));
+    expect += "  - {name: " + markers.back() + ", listen: '127.0.0.1:" + std::to_string(port) +
+              "/tcp', owner: {process: pw-a}}\n";
+    holders.push_back(NamedListener("pw-a", port));
+  }
+  AlertReceiver receiver(markers);
+  char path[] = "/tmp/portwarden-bench-config-XXXXXX.yml";
+  int cfd = mkstemps(path, 4);
+  const std::string config = expect + "alerting:\n  alertmanagers: [http://127.0.0.1:" +
+                             std::to_string(receiver.port()) + "]\n";
+  (void)!write(cfd, config.data(), config.size());
+  close(cfd);
+  const std::vector<std::string> no_bpf = {"setpriv", "--bounding-set=-bpf,-perfmon,-sys_admin",
+                                           "--inh-caps=-bpf,-perfmon,-sys_admin", "--"};
+  Daemon d(args.portwarden, Fmt("%gs", args.interval_s), {std::string("--config.file=") + path},
+           watch ? std::vector<std::string>{} : no_bpf);
+  r.source = "?";
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (Clock::now() < deadline && r.source == "?") {
+    const std::string body = Get(d.port(), "/metrics").body;
+    for (const char* s : {"ebpf", "none"}) {
+      if (body.find("portwarden_bind_event_source_info{source=\"" + std::string(s) + "\"} 1") !=
+          std::string::npos) {
+        r.source = s;
+      }
+    }
+    SleepSeconds(0.05);
+  }
+  SleepSeconds(2 * args.interval_s);  // the first cycles are behind us
+  std::srand(static_cast<unsigned>(ports.front()));
+  for (int i = 0; i < trials; ++i) {
+    SleepSeconds(args.interval_s * std::rand() / RAND_MAX);
+    KillChild(holders[i]);
+    const auto t0 = Clock::now();
+    holders[i] = NamedListener("pw-b", ports[i]);
+    const std::string series = "portwarden_finding{kind=\"wrong_owner\",rule=\"" + markers[i] + "\"";
+    const auto until = t0 + std::chrono::seconds(30);
+    while (Clock::now() < until && Get(d.port(), "/metrics").body.find(series) == std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    r.metrics_ms.push_back(Ms(Clock::now() - t0));
+    std::optional<Clock::time_point> pushed;
+    while (Clock::now() < until && !(pushed = receiver.Arrival(markers[i]))) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    r.push_ms.push_back(pushed ? Ms(*pushed - t0) : 30000);
+    Note(Fmt("takeover %.0f", i) + Fmt(": /metrics %.0f ms", r.metrics_ms.back()) +
+         Fmt(", push %.0f ms", r.push_ms.back()) + " (" + r.source + ")");
+  }
+  double c0 = d.CpuSeconds();
+  SleepSeconds(args.cpu_window_s);
+  r.idle_cpu = (d.CpuSeconds() - c0) * 1000 / args.cpu_window_s;
+  c0 = d.CpuSeconds();
+  const auto l0 = Clock::now();
+  r.rate = FailBinds(ports.front(), 1000, args.cpu_window_s, r.bind_us);
+  r.load_cpu = (d.CpuSeconds() - c0) * 1000 / std::chrono::duration<double>(Clock::now() - l0).count();
+  for (pid_t p : holders) KillChild(p);
+  unlink(path);
+  return r;
+}
+
+void PrintBindWatchTable(const std::vector<BindWatchResult>& results, const Args& args) {
+  std::printf("\n| %.0f s interval | eBPF bind watch | polling only (no CAP_BPF) |\n|---|---|---|\n",
+              args.interval_s);
+  auto row = [&](const char* name, auto cell) {
+    std::printf("| %s |", name);
+    for (const auto& r : results) std::printf(" %s |", cell(r).c_str());
+    std::printf("\n");
+  };
+  row("bind event source (metric)", [](const BindWatchResult& r) { return r.source; });
+  auto latency = [](const std::vector<double>& v) {
+    return Fmt("%.0f ms", Median(v)) + " (max " + Fmt("%.0f ms", *std::max_element(v.begin(), v.end())) +
+           Fmt(", n=%.0f)", static_cast<double>(v.size()));
+  };
+  row("takeover to /metrics, median", [&](const BindWatchResult& r) { return latency(r.metrics_ms); });
+  row("takeover to Alertmanager push, median",
+      [&](const BindWatchResult& r) { return latency(r.push_ms); });
+  row("daemon CPU, idle", [](const BindWatchResult& r) { return Fmt("%.2f ms/s", r.idle_cpu); });
+  row("daemon CPU at 1,000 failed binds/s",
+      [](const BindWatchResult& r) { return Fmt("%.2f ms/s", r.load_cpu) + Fmt(" (%.0f binds/s)", r.rate); });
+  row("CPU of one failed bind in the caller",
+      [](const BindWatchResult& r) { return Fmt("%.1f us", r.bind_us); });
+}
+
 // ---- the table ---------------------------------------------------------------------------
 
 // Kernel, CPU, cores, memory: the machine the numbers belong to.
@@ -816,6 +1060,13 @@ int main(int argc, char** argv) {
   using namespace portwarden::bench;
   Args args = ParseArgs(argc, argv);
   if (geteuid() != 0) Usage("needs root (fd limits, proc connector, reading every /proc/PID/fd)");
+  if (args.bindwatch_trials > 0) {
+    std::vector<BindWatchResult> results;
+    for (bool watch : {true, false}) results.push_back(RunBindWatch(args, watch, args.bindwatch_trials));
+    PrintMachine();
+    PrintBindWatchTable(results, args);
+    return 0;
+  }
   std::vector<ScaleResult> results;
   for (const auto& name : args.scales) {
     const Scale& scale = *std::find_if(kScales.begin(), kScales.end(),

@@ -97,6 +97,8 @@ Expected<std::string> Daemon::Start() {
     web_->Stop();
     return Error{options_.config_file + ": " + alerting.error().message};
   }
+  bind_watcher_ = std::make_unique<BindWatcher>(*sampler_, ComponentLogger("bindwatch"));
+  bind_watcher_->Start();
   sampler_->Start();
   BuildInfo build = GetBuildInfo();
   Log(*log_, spdlog::level::info, "portwarden started",
@@ -126,6 +128,7 @@ Expected<bool> Daemon::Reload() {
 
 void Daemon::Stop() {
   if (web_) web_->Stop();
+  if (bind_watcher_) bind_watcher_->Stop();
   if (sampler_) sampler_->Stop();
   if (notifier_) notifier_->Stop();
 }

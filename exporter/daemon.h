@@ -7,6 +7,7 @@
 #include <string>
 
 #include "collectors/common/expected.h"
+#include "exporter/bind_watcher.h"
 #include "exporter/cli.h"
 #include "exporter/config.h"
 #include "exporter/notifier/notifier.h"
@@ -43,6 +44,7 @@ class Daemon {
   std::string own_url_;  ///< http://host:port the daemon serves on; default external URL
   std::unique_ptr<notifier::Notifier> notifier_;
   std::unique_ptr<Sampler> sampler_;
+  std::unique_ptr<BindWatcher> bind_watcher_;
   std::unique_ptr<WebServer> web_;
 };
 

@@ -386,7 +386,10 @@ std::string ListenerSection(const Snapshot& snap, const LandingQuery& q) {
   if (snap.listeners->dropped > 0) {
     h += ", " + std::to_string(snap.listeners->dropped) + " over listeners.max_series not shown";
   }
-  h += ".";
+  h += "; failed binds and new listeners from " +
+       (snap.bind_source == "none" ? std::string("no kernel event source (each cycle only)")
+                                   : "the " + HtmlEscape(snap.bind_source) + " bind watch") +
+       ".";
   if (!terms.empty()) {
     h += " <span id=\"shown\">" + std::to_string(rows.size()) + " of " +
          std::to_string(snap.listeners->listeners.size()) + " match &ldquo;" +

@@ -136,6 +136,21 @@ void PolicyMetrics(const Snapshot& snap, std::vector<MetricFamily>& out) {
         static_cast<double>(n));
   }
   out.push_back(std::move(changes));
+
+  auto failures = NewFamily("portwarden_bind_failures_total",
+                            "Failed bind() and listen() calls seen by the bind watch, by the "
+                            "address asked for, the caller's process name and the errno.",
+                            MetricType::Counter);
+  for (const auto& [series, n] : p.bind_failures) {
+    Add(failures,
+        {{"proto", Str(ToString(series.proto))},
+         {"address", series.address},
+         {"port", std::to_string(series.port)},
+         {"process", series.process},
+         {"errno", series.error}},
+        static_cast<double>(n));
+  }
+  out.push_back(std::move(failures));
 }
 
 }  // namespace
@@ -298,6 +313,16 @@ std::vector<MetricFamily> SnapshotMetrics(const Snapshot* snap, const ReloadStat
                        "Socket table the listener collector read in the last cycle (netlink, "
                        "procfs, iphlpapi); value is always 1.",
                        {{"backend", snap->listener_backend}}, 1));
+
+  out.push_back(Single("portwarden_bind_event_source_info",
+                       "Kernel event source of the bind watch (failed binds, new listeners): "
+                       "ebpf, or none; value is always 1.",
+                       {{"source", snap->bind_source}}, 1));
+  auto dropped = NewFamily("portwarden_bind_events_dropped_total",
+                           "Bind watch events lost: the kernel's queue was full or a record did "
+                           "not decode.", MetricType::Counter);
+  Add(dropped, {}, static_cast<double>(snap->bind_events_dropped));
+  out.push_back(std::move(dropped));
 
   AppendHttpSysMetrics(*snap, out);
   auto success = NewFamily("portwarden_collector_success",

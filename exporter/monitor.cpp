@@ -25,6 +25,10 @@ Event FindingEvent(const char* type, const policy::Finding& f, double time) {
   return e;
 }
 
+Owner CallerOwner(const BindEvent& e) {
+  return Owner{OwnerKind::kProcess, {std::make_shared<const Process>(e.caller)}, {}, {}};
+}
+
 Event ListenerEvent(bool appeared, std::string key, const Monitor::Presence& p, double time) {
   Event e;
   e.time = time;
@@ -40,8 +44,9 @@ Event ListenerEvent(bool appeared, std::string key, const Monitor::Presence& p, 
 
 }  // namespace
 
-Monitor::Monitor(size_t max_ports)
+Monitor::Monitor(size_t max_ports, double bind_quiet_seconds)
     : max_ports_(max_ports),
+      bind_quiet_seconds_(bind_quiet_seconds),
       tracker_(policy::HoldDown{kHoldDownCycles, std::chrono::seconds(0)}),
       events_(std::make_shared<std::deque<std::shared_ptr<const Event>>>()) {}
 
@@ -55,18 +60,55 @@ void Monitor::Record(std::vector<Event>& out, Event e) {
   if (events_->size() > kMaxEvents) events_->pop_front();
 }
 
+bool Monitor::UpdateBindFailures(const Snapshot& snap, std::set<std::string>& failed_now) {
+  bool changed = false;
+  for (const BindEvent& e : snap.bind_events) {
+    if (e.kind == BindEvent::Kind::kListening) continue;
+    const std::string key = std::string(ToString(e.proto)) + "|" + e.address + "|" +
+                            std::to_string(e.port) + "|" + policy::OwnerIdentity(CallerOwner(e));
+    recent_failures_[key] = e;
+    failed_now.insert(key);
+    changed = true;
+    auto& [count, last] =
+        bind_failures_[{e.proto, e.address, e.port, e.caller.name, ErrnoName(e.error)}];
+    ++count;
+    last = e.time;
+  }
+  while (bind_failures_.size() > max_ports_) {
+    bind_failures_.erase(std::min_element(
+        bind_failures_.begin(), bind_failures_.end(),
+        [](const auto& a, const auto& b) { return a.second.second < b.second.second; }));
+  }
+  for (auto it = recent_failures_.begin(); it != recent_failures_.end();) {
+    if (it->second.time < snap.timestamp - bind_quiet_seconds_) {
+      it = recent_failures_.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (changed) {
+    recent_list_.clear();
+    for (const auto& [key, e] : recent_failures_) recent_list_.push_back(e);
+  }
+  return changed;
+}
+
 std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
     const Snapshot& snap, const std::vector<policy::Expectation>& expectations) {
   const auto& listeners = snap.listeners->listeners;
   PolicyState state;
-  const bool quiet = !first_ &&
+  std::set<std::string> failed_now;
+  const bool failures_changed = UpdateBindFailures(snap, failed_now);
+  const bool quiet = !first_ && !failures_changed &&
                      (snap.listeners == previous_ || listeners == previous_->listeners) &&
                      expectations == expectations_;
   if (quiet && last_quiet_) {
     state.evaluation = last_evaluation_;  // Evaluate(L, L, E) again: the same result
   } else {
     state.evaluation =
-        policy::Evaluate(listeners, first_ ? nullptr : &previous_->listeners, expectations);
+        policy::Evaluate(listeners, first_ ? nullptr : &previous_->listeners, expectations,
+                         recent_list_);
     last_evaluation_ = state.evaluation;
     if (!quiet) expectations_ = expectations;
   }
@@ -80,6 +122,23 @@ std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
     Record(out, FindingEvent(t.kind == policy::TransitionKind::kRaised ? "finding_raised"
                                                                        : "finding_resolved",
                              t.finding, snap.timestamp));
+  }
+
+  // One bind_failed event per caller and address that failed in this cycle, from its
+  // finding: the explanation names the caller, the errno and the holder.
+  for (const std::string& key : failed_now) {
+    const BindEvent& e = recent_failures_.at(key);
+    const std::string caller = policy::DescribeOwner(CallerOwner(e));
+    for (const auto& f : state.evaluation.findings) {
+      if (f.kind != policy::FindingKind::kBindFailed || f.proto != e.proto ||
+          f.port != e.port || f.address != e.address || f.other != caller) {
+        continue;
+      }
+      Event event = FindingEvent("bind_failed", f, e.time);
+      event.key = key;
+      Record(out, std::move(event));
+      break;
+    }
   }
 
   for (const auto& f : state.evaluation.findings) {
@@ -130,6 +189,7 @@ std::pair<PolicyState, std::vector<Event>> Monitor::Observe(
   first_ = false;
   state.active = tracker_.Active();
   state.owner_changes = owner_changes_;
+  for (const auto& [series, counted] : bind_failures_) state.bind_failures[series] = counted.first;
   state.events = events_;
   return {std::move(state), std::move(out)};
 }

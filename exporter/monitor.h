@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,14 +21,20 @@ namespace portwarden {
 /// Hold-down (so a flapping listener does not spam): a finding is raised at once and
 /// resolved only after it was absent for 3 consecutive cycles; a listener "vanished" event
 /// also waits 3 absent cycles, and a listener that comes back within them makes no event.
+///
+/// Failed binds (Snapshot::bind_events): each caller's latest failure on an address stays
+/// before the policy for `bind_quiet_seconds`, so its bind_failed finding resolves once the
+/// caller stopped failing for that long (plus the hold-down). A cycle makes one bind_failed
+/// event per caller and address however often it failed, and counts every failure.
 class Monitor {
  public:
   static constexpr int kHoldDownCycles = 3;
   static constexpr size_t kMaxEvents = 1000;
 
-  /// `max_ports` bounds owner_changes (the listener series cap): the least recently changed
-  /// port is forgotten first.
-  explicit Monitor(size_t max_ports = 5000);
+  static constexpr double kBindQuietSeconds = 300;
+  /// `max_ports` bounds owner_changes and bind_failures (the listener series cap): the
+  /// least recently changed port or failed series is forgotten first.
+  explicit Monitor(size_t max_ports = 5000, double bind_quiet_seconds = kBindQuietSeconds);
 
   /// Evaluates `snap` against the expectations and the previous cycle. Returns the state to
   /// publish with it and the events this cycle produced (already in the history).
@@ -48,8 +55,14 @@ class Monitor {
 
  private:
   void Record(std::vector<Event>& out, Event e);
+  /// Takes in this cycle's failed binds; true if the policy's input changed.
+  bool UpdateBindFailures(const Snapshot& snap, std::set<std::string>& failed_now);
 
   size_t max_ports_;
+  double bind_quiet_seconds_;
+  std::map<std::string, BindEvent> recent_failures_;  // by caller identity and address
+  std::vector<BindEvent> recent_list_;                // its values, as the policy takes them
+  std::map<BindFailureSeries, std::pair<uint64_t, double>> bind_failures_;  // count, last time
   policy::FindingTracker tracker_;
   std::shared_ptr<const ListenerSet> previous_ = std::make_shared<const ListenerSet>();
   bool first_ = true;

@@ -133,6 +133,7 @@ nlohmann::json SnapshotJson(const Snapshot& snap) {
   const ListenerSet& s = *snap.listeners;
   return {{"timestamp", snap.timestamp},
           {"listener_backend", snap.listener_backend},
+          {"bind_source", snap.bind_source},
           {"listeners", listeners},
           {"counts",
            {{"tcp", s.tcp},

@@ -19,7 +19,7 @@ double Now() {
 // Every transition is logged once: raises and owner changes as warnings, the rest as info.
 void LogEvent(spdlog::logger& log, const Event& e) {
   const std::string port = std::to_string(e.port);
-  const bool warn = e.type == "finding_raised";
+  const bool warn = e.type == "finding_raised" || e.type == "bind_failed";
   Log(log, warn ? spdlog::level::warn : spdlog::level::info, e.type,
       {{"kind", e.kind},
        {"rule", e.rule},
@@ -76,14 +76,46 @@ ReloadStatus Sampler::Reload() const {
   return reload_;
 }
 
+void Sampler::SetBindSource(std::string source) {
+  std::lock_guard lock(mu_);
+  bind_source_ = std::move(source);
+}
+
+void Sampler::Notify(std::vector<BindEvent> events, uint64_t dropped) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    bind_dropped_ = dropped;
+    if (bind_seen_.size() > 10000) bind_seen_.clear();  // bounded; forgetting only wakes once more
+    for (BindEvent& e : events) {
+      wake = wake || e.kind == BindEvent::Kind::kListening ||
+             bind_seen_
+                 .insert(std::string(ToString(e.proto)) + "|" + e.address + "|" +
+                         std::to_string(e.port) + "|" + std::to_string(e.caller.pid))
+                 .second;
+      bind_events_.push_back(std::move(e));
+    }
+    early_ = early_ || wake;
+  }
+  if (wake) wake_.notify_all();
+}
+
 void Sampler::Loop() {
   std::unique_lock lock(mu_);
   std::map<std::string, bool> healthy;  // per collector, to log state changes only
   while (!stopping_) {
     Config config = config_;
-    auto next = std::chrono::steady_clock::now() + config.collect_interval;
+    const auto started = std::chrono::steady_clock::now();
+    auto next = started + config.collect_interval;
+    early_ = false;
     lock.unlock();
     auto snap = std::make_shared<Snapshot>(collectors_->Collect(config));
+    lock.lock();
+    snap->bind_events = std::move(bind_events_);
+    bind_events_.clear();
+    snap->bind_source = bind_source_;
+    snap->bind_events_dropped = bind_dropped_;
+    lock.unlock();
     std::shared_ptr<const Snapshot> last = Latest();
     if (snap->collectors.front().success) {  // listeners: what the policy judges
       auto [policy, events] = monitor_.Observe(*snap, config.expectations);
@@ -119,7 +151,8 @@ void Sampler::Loop() {
     // A new listener set freed the one before it (megabytes with thousands of listeners).
     if (changed) ReleaseFreeHeap();
     lock.lock();
-    wake_.wait_until(lock, next, [this] { return stopping_; });
+    wake_.wait_until(lock, next, [this] { return stopping_ || early_; });
+    wake_.wait_until(lock, started + kMinEarlyGap, [this] { return stopping_; });
   }
 }
 

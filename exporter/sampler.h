@@ -6,6 +6,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
+#include <vector>
 #include <thread>
 
 #include "exporter/collect.h"
@@ -48,6 +51,16 @@ class Sampler {
   /// Whether the last config (re)load succeeded, and when the last good one happened.
   ReloadStatus Reload() const;
 
+  /// Names the bind watch's event source ("ebpf", or "none" as before the call).
+  void SetBindSource(std::string source);
+  /// Hands over what the bind watch saw (any thread; `dropped` is its cumulative loss) for
+  /// the next cycle, and starts that cycle early, kMinEarlyGap after the last one at the
+  /// soonest, when a TCP listener appeared or a caller failed on an address it had not
+  /// failed on before: a takeover or a new failure is published within milliseconds. The
+  /// periodic cycle stays the source of truth; repeated failures wait for it.
+  void Notify(std::vector<BindEvent> events, uint64_t dropped);
+  static constexpr std::chrono::milliseconds kMinEarlyGap{50};
+
  private:
   void Loop();
 
@@ -60,6 +73,11 @@ class Sampler {
   ReloadStatus reload_;                      // guarded by mu_
   std::shared_ptr<const Snapshot> latest_;   // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
+  bool early_ = false;                       // guarded by mu_: a cycle is wanted now
+  std::vector<BindEvent> bind_events_;       // guarded by mu_: for the next cycle
+  std::set<std::string> bind_seen_;          // guarded by mu_: failures that woke a cycle
+  std::string bind_source_ = "none";         // guarded by mu_
+  uint64_t bind_dropped_ = 0;                // guarded by mu_
   Monitor monitor_;                          // sampling thread only
   std::thread thread_;
 };

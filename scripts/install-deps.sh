@@ -10,8 +10,12 @@ packages=(
   dpkg-dev patch
   prometheus-cpp-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libssl-dev openssl zlib1g-dev
+  # the bind watch's eBPF program: compiled by clang, embedded by bpftool, loaded by libbpf
+  clang libbpf-dev bpftool
   # tests: promtool and the real servers, ss to cross-check owners, curl for humans
   prometheus prometheus-alertmanager iproute2 procps curl
+  # the bind watch test: a real nginx failing to bind a held port; setpriv (util-linux)
+  nginx-light util-linux
   # published ports: real port proxies (pasta from Debian's passt, slirp4netns) forward a
   # host port into a namespace made by the test
   passt slirp4netns

@@ -707,28 +707,10 @@ class LinuxSource final : public LinuxListenerSource {
     return ParseSocketLink(std::string_view(link, static_cast<size_t>(n))) == h.inode;
   }
 
+  // pid as ProcessReader reads it; a port proxy also gets the container it forwards into.
   std::optional<Process> ReadInfo(uint32_t pid) {
-    if (!ReadSmall(proc_dir_.get(), PidPath(pid, "stat").c_str(), text_)) return std::nullopt;
-    auto stat = ParseProcStat(text_);
-    if (!stat) return std::nullopt;
-    Process p;
-    p.pid = pid;
-    p.ppid = stat->ppid;
-    p.name = stat->comm;
-    char exe[4096];
-    ssize_t n = readlinkat(proc_dir_.get(), PidPath(pid, "exe").c_str(), exe, sizeof exe);
-    if (n > 0 && static_cast<size_t>(n) < sizeof exe) p.exe.assign(exe, size_t(n));
-    if (ReadSmall(proc_dir_.get(), PidPath(pid, "status").c_str(), text_)) {
-      if (auto uid = ParseStatusUid(text_)) p.user = UserName(*uid);
-    }
-    if (ReadSmall(proc_dir_.get(), PidPath(pid, "cgroup").c_str(), text_)) {
-      p.service = ParseSystemdUnit(text_);
-      SetContainer(text_, p);
-    }
-    if (ReadSmall(proc_dir_.get(), PidPath(pid, "environ").c_str(), text_)) {
-      p.listen_fds = ParseListenFds(text_, pid).value_or(std::vector<std::string>{});
-    }
-    if (IsPortProxy(p.name)) AttributeProxy(pid, p);
+    std::optional<Process> p = processes_.Read(proc_dir_.get(), pid);
+    if (p && IsPortProxy(p->name)) AttributeProxy(pid, *p);
     return p;
   }
 
@@ -744,7 +726,7 @@ class LinuxSource final : public LinuxListenerSource {
       target = NetnsFileHeldBy(pid, own);  // pasta keeps its target namespace's file open
     } else if (!args->container_id.empty()) {
       // conmon: the container by its ID; its namespace is that of the PID in its pid file.
-      p.container = ContainerName(ContainerRef{"podman", args->container_id, ""});
+      p.container = processes_.ContainerName(ContainerRef{"podman", args->container_id, ""});
       p.container_runtime = "podman";
       std::string pid_text;
       std::string path = options_.base.proc_root + "/" + std::to_string(pid) + "/root" +
@@ -771,18 +753,9 @@ class LinuxSource final : public LinuxListenerSource {
     for (const NetnsEntry& ns : netns_.Namespaces()) {
       if (ns.inode != *target || ns.pid == 0) continue;
       if (ReadSmall(proc_dir_.get(), PidPath(ns.pid, "cgroup").c_str(), text_)) {
-        SetContainer(text_, p);
+        processes_.SetContainer(text_, p);
       }
     }
-  }
-
-  // p's container fields from a /proc/PID/cgroup text, if it names a container.
-  void SetContainer(std::string_view cgroup, Process& p) {
-    ContainerRef ref = ParseContainer(cgroup);
-    if (ref.id.empty()) return;
-    p.container = ContainerName(ref);
-    p.container_runtime = ref.runtime;
-    p.pod = ref.pod;
   }
 
   // A known network namespace (other than own) whose nsfs file pid holds open.
@@ -837,43 +810,6 @@ class LinuxSource final : public LinuxListenerSource {
     return std::nullopt;
   }
 
-  // The container's name from its runtime's state where readable without a daemon API
-  // (Docker's config.v2.json, containers/storage's containers.json), else its short ID.
-  // Names are kept: a container keeps its ID.
-  const std::string& ContainerName(const ContainerRef& ref) {
-    if (container_names_.size() >= 4096) container_names_.clear();  // bounded under churn
-    auto [it, inserted] = container_names_.try_emplace(ref.id);
-    if (inserted) {
-      std::string name;
-      if (ref.runtime == "docker") {
-        if (auto json = ReadFile(options_.docker_root + "/containers/" + ref.id + "/config.v2.json")) {
-          name = ParseDockerConfigName(*json);
-        }
-      } else if (ref.runtime == "podman" || ref.runtime == "cri-o") {
-        if (auto json = ReadFile(options_.storage_root + "/overlay-containers/containers.json")) {
-          name = ParseStorageContainerName(*json, ref.id);
-        }
-      }
-      it->second = name.empty() ? ShortContainerId(ref.id) : name;
-    }
-    return it->second;
-  }
-
-  const std::string& UserName(uint32_t uid) {
-    auto [it, inserted] = users_.try_emplace(uid);
-    if (inserted) {
-      passwd pw{};
-      passwd* result = nullptr;
-      std::array<char, 4096> buf{};
-      if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &result) == 0 && result) {
-        it->second = result->pw_name;
-      } else {
-        it->second = std::to_string(uid);
-      }
-    }
-    return it->second;
-  }
-
   LinuxSourceOptions options_;
   OwnerCache cache_;
   ScanBudget budget_;
@@ -893,11 +829,79 @@ class LinuxSource final : public LinuxListenerSource {
   std::string text_;  // scratch buffer for /proc reads
   LinuxSourceStats stats_;
   std::string backend_ = "netlink";
-  std::map<uint32_t, std::string> users_;
-  std::map<std::string, std::string> container_names_;  // by container ID
+  ProcessReader processes_{options_.docker_root, options_.storage_root};
 };
 
 }  // namespace
+
+ProcessReader::ProcessReader(std::string docker_root, std::string storage_root)
+    : docker_root_(std::move(docker_root)), storage_root_(std::move(storage_root)) {}
+
+std::optional<Process> ProcessReader::Read(int proc_dir, uint32_t pid) {
+  if (!ReadSmall(proc_dir, PidPath(pid, "stat").c_str(), text_)) return std::nullopt;
+  auto stat = ParseProcStat(text_);
+  if (!stat) return std::nullopt;
+  Process p;
+  p.pid = pid;
+  p.ppid = stat->ppid;
+  p.name = stat->comm;
+  char exe[4096];
+  ssize_t n = readlinkat(proc_dir, PidPath(pid, "exe").c_str(), exe, sizeof exe);
+  if (n > 0 && static_cast<size_t>(n) < sizeof exe) p.exe.assign(exe, size_t(n));
+  if (ReadSmall(proc_dir, PidPath(pid, "status").c_str(), text_)) {
+    if (auto uid = ParseStatusUid(text_)) p.user = UserName(*uid);
+  }
+  if (ReadSmall(proc_dir, PidPath(pid, "cgroup").c_str(), text_)) {
+    p.service = ParseSystemdUnit(text_);
+    SetContainer(text_, p);
+  }
+  if (ReadSmall(proc_dir, PidPath(pid, "environ").c_str(), text_)) {
+    p.listen_fds = ParseListenFds(text_, pid).value_or(std::vector<std::string>{});
+  }
+  return p;
+}
+
+void ProcessReader::SetContainer(std::string_view cgroup, Process& p) {
+  ContainerRef ref = ParseContainer(cgroup);
+  if (ref.id.empty()) return;
+  p.container = ContainerName(ref);
+  p.container_runtime = ref.runtime;
+  p.pod = ref.pod;
+}
+
+const std::string& ProcessReader::ContainerName(const ContainerRef& ref) {
+  if (container_names_.size() >= 4096) container_names_.clear();  // bounded under churn
+  auto [it, inserted] = container_names_.try_emplace(ref.id);
+  if (inserted) {
+    std::string name;
+    if (ref.runtime == "docker") {
+      if (auto json = ReadFile(docker_root_ + "/containers/" + ref.id + "/config.v2.json")) {
+        name = ParseDockerConfigName(*json);
+      }
+    } else if (ref.runtime == "podman" || ref.runtime == "cri-o") {
+      if (auto json = ReadFile(storage_root_ + "/overlay-containers/containers.json")) {
+        name = ParseStorageContainerName(*json, ref.id);
+      }
+    }
+    it->second = name.empty() ? ShortContainerId(ref.id) : name;
+  }
+  return it->second;
+}
+
+const std::string& ProcessReader::UserName(uint32_t uid) {
+  auto [it, inserted] = users_.try_emplace(uid);
+  if (inserted) {
+    passwd pw{};
+    passwd* result = nullptr;
+    std::array<char, 4096> buf{};
+    if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &result) == 0 && result) {
+      it->second = result->pw_name;
+    } else {
+      it->second = std::to_string(uid);
+    }
+  }
+  return it->second;
+}
 
 std::unique_ptr<LinuxListenerSource> MakeLinuxListenerSource(const LinuxSourceOptions& options) {
   return std::make_unique<LinuxSource>(options);

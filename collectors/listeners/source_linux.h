@@ -1,9 +1,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "collectors/listeners/container.h"
 #include "collectors/listeners/source.h"
 
 namespace portwarden {
@@ -53,6 +58,34 @@ class LinuxListenerSource : public ListenerSource {
   virtual const LinuxSourceStats& LastStats() const = 0;
   /// Why proc events are not used: empty while they are and before the first Sample().
   virtual std::string EventsUnavailableReason() const = 0;
+};
+
+/// Reads one process as portwarden shows it (name, exe, user, systemd unit, container,
+/// socket-activation fds) from /proc/PID, keeping user and container names across calls.
+/// Used by the listener source for holders and by the bind watch for callers. Not
+/// thread-safe.
+class ProcessReader {
+ public:
+  /// The runtimes' state directories (see LinuxSourceOptions): container names come from
+  /// Docker's containers/ID/config.v2.json and containers/storage's containers.json.
+  explicit ProcessReader(std::string docker_root = "/var/lib/docker",
+                         std::string storage_root = "/var/lib/containers/storage");
+  /// `pid` as read below `proc_dir` (an open /proc directory); nullopt if it is gone.
+  std::optional<Process> Read(int proc_dir, uint32_t pid);
+  /// p's container, runtime and pod from a /proc/PID/cgroup text, if it names a container.
+  void SetContainer(std::string_view cgroup, Process& p);
+  /// The container's name from its runtime's state where readable without a daemon API,
+  /// else its short ID. Names are kept (bounded): a container keeps its ID.
+  const std::string& ContainerName(const ContainerRef& ref);
+
+ private:
+  const std::string& UserName(uint32_t uid);
+
+  std::string docker_root_;
+  std::string storage_root_;
+  std::string text_;  // scratch buffer for /proc reads
+  std::map<uint32_t, std::string> users_;
+  std::map<std::string, std::string> container_names_;  // by container ID
 };
 
 /// The Linux source with explicit tuning (MakeListenerSource uses the defaults).

@@ -45,6 +45,8 @@ std::string_view Title(policy::FindingKind kind) {
       return "Unexpected listener on an exclusive port";
     case policy::FindingKind::kChanged:
       return "Port owner changed";
+    case policy::FindingKind::kBindFailed:
+      return "Bind failed";
   }
   return "Finding";
 }
@@ -63,6 +65,7 @@ std::string_view Severity(policy::FindingKind kind) {
       return "critical";
     case policy::FindingKind::kConflict:
     case policy::FindingKind::kUnexpected:
+    case policy::FindingKind::kBindFailed:
       return "warning";
     case policy::FindingKind::kChanged:
       return "info";

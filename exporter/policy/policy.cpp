@@ -1,6 +1,7 @@
 #include "exporter/policy/policy.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -57,12 +58,27 @@ bool Covers(const Bound& bind, std::string_view address) {
   return false;
 }
 
+// Whether a bind of wildcard `address` would cover `bind`'s address.
+bool Within(const Bound& bind, std::string_view address) {
+  if (address == "0.0.0.0") return !IsIpv6(bind.address);
+  return address == "::";
+}
+
 bool Overlap(const Bound& a, const Bound& b) {
   return Covers(a, b.address) || Covers(b, a.address);
 }
 
 std::string Endpoint(const Bound& bound) {
   return ToString(ListenSpec{bound.listener->proto, bound.address, bound.listener->port});
+}
+
+/// "12:03:07 UTC" of a Unix time.
+std::string TimeOfDay(double time) {
+  const auto seconds = static_cast<long long>(time) % 86400;
+  char text[16];
+  std::snprintf(text, sizeof text, "%02lld:%02lld:%02lld UTC", seconds / 3600, seconds / 60 % 60,
+                seconds % 60);
+  return text;
 }
 
 /// The policy never asks the OS, so the platform of a process owner is read from its data.
@@ -215,6 +231,68 @@ class Evaluator {
     }
     evaluation.findings = std::move(findings_);
     return evaluation;
+  }
+
+  /// After CheckExpectations: bind_failed findings, and the attempts added to the findings of
+  /// the expectations their callers match.
+  void CheckBindFailures(const std::vector<BindEvent>& failures) {
+    for (const BindEvent& e : failures) {
+      const Owner caller{OwnerKind::kProcess, {std::make_shared<const Process>(e.caller)}, {}, {}};
+      const std::string who = DescribeOwner(caller);
+      const std::string attempt =
+          who + " tried at " + TimeOfDay(e.time) + " and got " + ErrnoName(e.error);
+      const Expectation* matched = nullptr;
+      bool listed = false;
+      for (const Expectation& expectation : expectations_) {
+        const bool owner_matches = expectation.owner && expectation.owner->Matches(caller);
+        for (const ListenSpec& spec : expectation.listen) {
+          if (spec.proto != e.proto || spec.port != e.port) continue;
+          listed = true;
+          if (owner_matches && !matched) matched = &expectation;
+        }
+      }
+      if (!listed) continue;
+      if (matched) {
+        for (Finding& f : findings_) {
+          if ((f.kind == FindingKind::kWrongOwner || f.kind == FindingKind::kBlocked) &&
+              f.rule == matched->name && f.proto == e.proto && f.port == e.port) {
+            f.explanation += " " + attempt + ".";
+          }
+        }
+      }
+      const std::string address = CanonicalAddress(e.address).value_or(e.address);
+      const std::string where = ToString(ListenSpec{e.proto, address, e.port});
+      std::vector<const Bound*> holders;
+      for (const Bound& bound : bounds_) {
+        if (OnPort(bound, e.proto, e.port) && (Covers(bound, address) || Within(bound, address))) {
+          holders.push_back(&bound);
+        }
+      }
+      Finding finding = NewFinding(FindingKind::kBindFailed, matched ? matched->name : "",
+                                   e.proto, address, e.port);
+      finding.other = who;
+      // The caller and the address it asked for; not the holder, which may come and go.
+      finding.key = std::string(ToString(finding.kind)) + "|" + finding.rule + "|" +
+                    std::string(ToString(e.proto)) + "|" + address + "|" +
+                    std::to_string(e.port) + "|" + OwnerIdentity(caller);
+      const std::string call = std::string(CallName(e.kind)) + "() on " + where;
+      if (holders.empty()) {
+        finding.explanation = attempt + " from " + call + "; nothing holds it now.";
+        finding.remediation =
+            ErrnoName(e.error) == "EACCES"
+                ? "Ports below 1024 need root or CAP_NET_BIND_SERVICE (e.g. "
+                  "AmbientCapabilities=CAP_NET_BIND_SERVICE in its systemd unit), or configure "
+                  "a port of 1024 or more."
+                : "Whoever held it has gone: restart " + who + " so that it binds again.";
+      } else {
+        SetOwner(finding, *holders.front());
+        std::vector<std::string> names;
+        for (const Bound* h : holders) names.push_back(h->owner + " on " + Endpoint(*h));
+        finding.explanation = attempt + " from " + call + "; held by " + Join(names, ", ") + ".";
+        finding.remediation = HolderRemediation(*holders.front(), address, where);
+      }
+      findings_.push_back(std::move(finding));
+    }
   }
 
  private:
@@ -430,6 +508,8 @@ std::string_view ToString(FindingKind kind) {
       return "unexpected";
     case FindingKind::kChanged:
       return "changed";
+    case FindingKind::kBindFailed:
+      return "bind_failed";
   }
   return "unknown";
 }
@@ -461,12 +541,14 @@ std::string DescribeOwner(const Owner& owner) {
 }
 
 Evaluation Evaluate(const std::vector<Listener>& current, const std::vector<Listener>* previous,
-                    const std::vector<Expectation>& expectations) {
+                    const std::vector<Expectation>& expectations,
+                    const std::vector<BindEvent>& bind_failures) {
   Evaluator evaluator(current, expectations);
   evaluator.CheckExpectations();
   evaluator.CheckExclusivePorts();
   evaluator.CheckConflicts();
   if (previous != nullptr) evaluator.CheckChanges(*previous);
+  evaluator.CheckBindFailures(bind_failures);
   return std::move(evaluator).Finish();
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collectors/bindwatch/bind_event.h"
 #include "collectors/listeners/listener.h"
 #include "exporter/policy/expectations.h"
 
@@ -21,24 +22,29 @@ enum class FindingKind {
   kConflict,    ///< two owners hold overlapping binds on one port (any expectation or none)
   kUnexpected,  ///< a listener on an exclusive port that no expectation allows
   kChanged,     ///< the owner of an address:port differs from the previous sample
+  kBindFailed,  ///< a process's bind() or listen() failed recently (EADDRINUSE, EACCES)
 };
 
-inline constexpr std::array<FindingKind, 6> kFindingKinds = {
-    FindingKind::kMissing,  FindingKind::kWrongOwner, FindingKind::kBlocked,
-    FindingKind::kConflict, FindingKind::kUnexpected, FindingKind::kChanged};
+inline constexpr std::array<FindingKind, 7> kFindingKinds = {
+    FindingKind::kMissing,    FindingKind::kWrongOwner, FindingKind::kBlocked,
+    FindingKind::kConflict,   FindingKind::kUnexpected, FindingKind::kChanged,
+    FindingKind::kBindFailed};
 
-/// "missing", "wrong_owner", "blocked", "conflict", "unexpected", "changed".
+/// "missing", "wrong_owner", "blocked", "conflict", "unexpected", "changed", "bind_failed".
 std::string_view ToString(FindingKind kind);
 
 /// One problem found in one sample.
 struct Finding {
   FindingKind kind = FindingKind::kMissing;
-  std::string rule;  ///< expectation name; empty for conflict and changed
+  /// expectation name; empty for conflict and changed, and for bind_failed unless the caller
+  /// matches an expectation listing that proto/port
+  std::string rule;
   Proto proto = Proto::kTcp;
   std::string address;  ///< canonical address the finding is about; "*" for "any address"
   uint16_t port = 0;
   /// The party that holds the bind: the wrong owner, the blocker, the unexpected listener,
-  /// the first of two conflicting owners, the new owner(s); empty for missing.
+  /// the first of two conflicting owners, the new owner(s), the holder of the address a bind
+  /// failed on; empty for missing (and bind_failed when nobody holds it, e.g. EACCES).
   /// Short text such as "nginx (pid 812)" or "http.sys (System, pid 4)" (see DescribeOwner).
   std::string owner;
   std::string owner_identity;  ///< OwnerIdentity of `owner`, PID-free (for labels)
@@ -46,7 +52,8 @@ struct Finding {
   /// The expected owner, e.g. "process=nginx" (missing, wrong_owner, blocked), or what the
   /// exclusive port allows (unexpected).
   std::string expected;
-  /// The second conflicting owner and its bind (conflict), or the previous owner(s) (changed).
+  /// The second conflicting owner and its bind (conflict), the previous owner(s) (changed),
+  /// or the caller whose bind failed (bind_failed).
   std::string other;
   /// Stable identity: the same problem has the same key in every sample. Built from kind,
   /// rule, proto, address, port and owner identities, never from PIDs.
@@ -99,7 +106,16 @@ std::string DescribeOwner(const Owner& owner);
 ///  - conflict: each pair of listeners of different owners whose binds overlap.
 ///  - changed: an address:port held in both samples whose set of owners differs; appearing
 ///    and disappearing listeners are not changes.
+///  - bind_failed: one per failed call in `bind_failures` (the caller's latest on that
+///    address) on a proto/port that an expectation lists, naming the listeners whose binds
+///    overlap the address asked for. Failures on other ports are only counted (metrics,
+///    events): a busy host fails binds all day (port probes, retries), and the findings are
+///    about the ports the config names. A caller
+///    that matches an expectation listing the proto/port also adds "nginx (pid 812) tried
+///    at 12:03:07 UTC and got EADDRINUSE" to that expectation's wrong_owner and blocked
+///    findings there.
 Evaluation Evaluate(const std::vector<Listener>& current, const std::vector<Listener>* previous,
-                    const std::vector<Expectation>& expectations);
+                    const std::vector<Expectation>& expectations,
+                    const std::vector<BindEvent>& bind_failures = {});
 
 }  // namespace portwarden::policy

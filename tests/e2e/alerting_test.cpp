@@ -393,7 +393,7 @@ TEST(Alerting, RulesPushWebhookQueueAndDashboardsWithRealServers) {
         return n == s.alert_rules();
       },
       kPipeline));
-  EXPECT_EQ(s.alert_rules(), 18);
+  EXPECT_EQ(s.alert_rules(), 19);
 
   // --- The expected owner alone: nothing to report. -----------------------------------
   ASSERT_TRUE(PollUntil([&] {
@@ -561,6 +561,34 @@ TEST(Alerting, RulesPushWebhookQueueAndDashboardsWithRealServers) {
     EXPECT_TRUE(PollUntil(
         [&] {
           Json j = s.Prom("/api/v1/query?query=portwarden_owner_changes_total");
+          return j.is_object() && j.contains("data") && !j["data"]["result"].empty();
+        },
+        kPipeline));
+  }
+
+  // --- A failed bind of this process on a port no expectation lists: counted, and the
+  // bind watch panel has something to show (no finding: nothing expects that port); two
+  // samples, so that its increase() has a value. ------------------------------------
+  {
+    const int held = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int second = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(bind(held, reinterpret_cast<sockaddr*>(&a), len), 0);
+    ASSERT_EQ(listen(held, 1), 0);
+    ASSERT_EQ(getsockname(held, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    EXPECT_NE(bind(second, reinterpret_cast<sockaddr*>(&a), len), 0);
+    EXPECT_EQ(errno, EADDRINUSE);
+    close(second);
+    close(held);
+    const std::string failed_port = std::to_string(ntohs(a.sin_port));
+    EXPECT_TRUE(PollUntil(
+        [&] {
+          Json j = s.Prom("/api/v1/query?query=" +
+                          UrlEncode("count_over_time(portwarden_bind_failures_total{port=\"" +
+                                    failed_port + "\",errno=\"EADDRINUSE\"}[1m]) >= 2"));
           return j.is_object() && j.contains("data") && !j["data"]["result"].empty();
         },
         kPipeline));

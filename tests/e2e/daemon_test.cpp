@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -154,6 +155,9 @@ TEST(Daemon, SnapshotAgreesWithSs) {
   using Listeners = std::map<std::tuple<std::string, std::string, int>, std::set<int>>;
   TcpListener a, b;
   Listeners before, after, ours;
+  struct stat own {};
+  ASSERT_EQ(stat("/proc/self/ns/net", &own), 0);
+  const uint64_t own_netns = own.st_ino;
   // Listeners of ours that neither ss run shows: invented, unless they lived only while the
   // snapshot ran (other tests open and close listeners concurrently). An invented one
   // shows in every snapshot, a concurrent test's does not: take snapshots until one has none
@@ -170,6 +174,8 @@ TEST(Daemon, SnapshotAgreesWithSs) {
     auto json = nlohmann::json::parse(snap.output);
     ours.clear();
     for (const auto& l : json["listeners"]) {
+      // ss sees our network namespace; portwarden every one (same ports in others are fine).
+      if (l["netns"]["inode"].get<uint64_t>() != own_netns) continue;
       auto& pids = ours[{l["proto"], l["address"], l["port"].get<int>()}];
       for (const auto& h : l["owner"]["holders"]) pids.insert(h["pid"].get<int>());
     }

@@ -179,9 +179,11 @@ void ListenerProcess::Kill() {
   }
 }
 
-DaemonProcess::DaemonProcess(const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {PortwardenBinary(), "--web.listen-address=127.0.0.1:0",
-                                   "--collect.interval=200ms"};
+DaemonProcess::DaemonProcess(const std::vector<std::string>& extra,
+                             const std::vector<std::string>& wrapper) {
+  std::vector<std::string> argv = wrapper;
+  argv.insert(argv.end(), {PortwardenBinary(), "--web.listen-address=127.0.0.1:0",
+                           "--collect.interval=200ms"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   child_ = std::make_unique<Child>(argv);
   PollUntil([&] { return (port_ = ListenPortFromLog(child_->Stderr())) != 0; });

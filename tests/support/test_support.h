@@ -80,11 +80,13 @@ class ListenerProcess {
 /// A free TCP port on 127.0.0.1 (bound to 0 and released).
 int FreePort();
 
-/// portwarden `run` on 127.0.0.1:0 with a 200 ms interval plus `extra` flags; the
-/// constructor waits until it logged the address it listens on (port() 0 if it never did).
+/// portwarden `run` on 127.0.0.1:0 with a 200 ms interval plus `extra` flags, started
+/// through `wrapper` (e.g. setpriv and its arguments) if given; the constructor waits until
+/// it logged the address it listens on (port() 0 if it never did).
 class DaemonProcess {
  public:
-  explicit DaemonProcess(const std::vector<std::string>& extra = {});
+  explicit DaemonProcess(const std::vector<std::string>& extra = {},
+                         const std::vector<std::string>& wrapper = {});
   Child& child() { return *child_; }
   int port() const { return port_; }
   HttpResponse Get(const std::string& path) { return HttpGet("127.0.0.1", port_, path); }

@@ -122,5 +122,63 @@ TEST(Monitor, QuietCyclesStillSeeNewExpectations) {
   EXPECT_EQ(later, std::vector<std::string>{"finding_resolved:wrong_owner"});
 }
 
+BindEvent FailedBind(double t, uint32_t pid, const char* name, uint16_t port) {
+  BindEvent e;
+  e.time = t;
+  e.address = "0.0.0.0";
+  e.port = port;
+  e.error = 98;
+  e.caller = Process{pid, 0, name, "", "", "", "", "", "", {}};
+  return e;
+}
+
+TEST(Monitor, FailedBindsAreCountedOneEventPerCycleAndResolvedAfterTheQuietPeriod) {
+  Monitor m(5000, /*bind_quiet_seconds=*/10);
+  const Listener holder = Tcp("0.0.0.0", 80, 700, "apache2");
+  // Failures are findings on the ports an expectation lists (any caller).
+  policy::Expectation web;
+  web.name = "web";
+  web.listen = {{Proto::kTcp, "*", 80}};
+  web.owner.emplace();
+  web.owner->process = "apache2";
+  const std::vector<policy::Expectation> expect{web};
+  m.Observe(At(1, {holder}), expect);
+  Snapshot snap = At(2, {holder});
+  snap.bind_events = {FailedBind(2, 812, "nginx", 80), FailedBind(2, 812, "nginx", 80)};
+  BindEvent listening = FailedBind(2, 900, "other", 81);
+  listening.kind = BindEvent::Kind::kListening;  // wakes the sampler; not a failure
+  snap.bind_events.push_back(listening);
+  auto [state, events] = m.Observe(snap, expect);
+  EXPECT_EQ(Types(events),
+            (std::vector<std::string>{"finding_raised:bind_failed", "bind_failed:bind_failed"}));
+  EXPECT_EQ(events[1].owner, "apache2 (pid 700)");
+  EXPECT_NE(events[1].detail.find("nginx (pid 812) tried at"), std::string::npos);
+  const BindFailureSeries series{Proto::kTcp, "0.0.0.0", 80, "nginx", "EADDRINUSE"};
+  ASSERT_EQ(state.bind_failures.size(), 1u);
+  EXPECT_EQ(state.bind_failures.at(series), 2u);
+
+  // Quiet: the finding stays until the failure is 10 s old, then waits out the hold-down.
+  EXPECT_TRUE(m.Observe(At(5, {holder}), expect).second.empty());
+  EXPECT_EQ(m.Observe(At(11, {holder}), expect).first.active.size(), 1u);
+  m.Observe(At(13, {holder}), expect);
+  m.Observe(At(14, {holder}), expect);
+  auto [resolved, last] = m.Observe(At(15, {holder}), expect);
+  EXPECT_EQ(Types(last), std::vector<std::string>{"finding_resolved:bind_failed"});
+  EXPECT_TRUE(resolved.active.empty());
+  EXPECT_EQ(resolved.bind_failures.at(series), 2u);  // a counter never goes down
+}
+
+TEST(Monitor, BindFailureSeriesAreBounded) {
+  Monitor m(/*max_ports=*/2);
+  for (uint16_t port = 1; port <= 3; ++port) {
+    Snapshot snap = At(port, {});
+    snap.bind_events = {FailedBind(port, 812, "nginx", port)};
+    m.Observe(snap, {});
+  }
+  const auto state = m.Observe(At(10, {}), {}).first;
+  ASSERT_EQ(state.bind_failures.size(), 2u);  // the least recent one, port 1, went first
+  EXPECT_EQ(state.bind_failures.begin()->first.port, 2);
+}
+
 }  // namespace
 }  // namespace portwarden

@@ -4,6 +4,8 @@
 // Every test runs with proc connector events and without (the fallback).
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -231,10 +233,17 @@ State SsState(const std::set<uint16_t>& ports) {
   return state;
 }
 
+// Our own network namespace, the one ss reports (the source samples every namespace).
+uint64_t OwnNetns() {
+  struct stat st {};
+  return stat("/proc/self/ns/net", &st) == 0 ? st.st_ino : 0;
+}
+
 State OurState(const std::vector<OwnedSocket>& sample, const std::set<uint16_t>& ports) {
   State state;
+  static const uint64_t own = OwnNetns();
   for (const OwnedSocket& s : sample) {
-    if (!ports.contains(s.socket.port)) continue;
+    if (!ports.contains(s.socket.port) || s.socket.netns != own) continue;
     auto& holders = state[{std::string(ToString(s.socket.proto)), s.socket.address, s.socket.port}];
     for (const auto& p : s.holders) holders[p->pid] = p->name;
   }

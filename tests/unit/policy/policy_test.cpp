@@ -509,5 +509,75 @@ TEST(PolicyNetns, BadNetnsIsAConfigError) {
       << loaded.error().message;
 }
 
+BindEvent Failed(std::string address, uint16_t port, Owner caller, int error = 98) {
+  BindEvent e;
+  e.time = 1699920000 + 12 * 3600 + 3 * 60 + 7;  // 2023-11-14 12:03:07 UTC
+  e.address = std::move(address);
+  e.port = port;
+  e.error = error;
+  e.caller = caller.main();
+  return e;
+}
+
+TEST(Evaluate, FailedBindNamesCallerAndHolderAndJoinsTheBlockedFinding) {
+  const auto expect = Expect("- {name: web, listen: '10.0.0.5:80', owner: {process: nginx}}");
+  const std::vector<Listener> current = {Listen("0.0.0.0", 80, ProcessOwner("apache2", 700))};
+  const auto evaluation = Evaluate(current, nullptr, expect,
+                                   {Failed("0.0.0.0", 80, ProcessOwner("nginx", 812, "nginx.service"))});
+  EXPECT_EQ(Summary(evaluation),
+            (std::vector<std::string>{"bind_failed web 0.0.0.0:80/tcp apache2 (pid 700)",
+                                      "blocked web 10.0.0.5:80/tcp apache2 (pid 700)"}));
+  EXPECT_EQ(evaluation.Count(FindingKind::kBindFailed), 1);
+  const Finding& blocked = evaluation.findings[1];
+  EXPECT_NE(blocked.explanation.find(
+                "nginx (pid 812, service nginx.service) tried at 12:03:07 UTC and got EADDRINUSE."),
+            std::string::npos)
+      << blocked.explanation;
+  const Finding& failed = evaluation.findings[0];
+  EXPECT_EQ(failed.other, "nginx (pid 812, service nginx.service)");
+  EXPECT_EQ(failed.owner_identity, "process:apache2");
+  EXPECT_EQ(failed.explanation,
+            "nginx (pid 812, service nginx.service) tried at 12:03:07 UTC and got EADDRINUSE "
+            "from bind() on 0.0.0.0:80/tcp; held by apache2 (pid 700) on 0.0.0.0:80/tcp.");
+  // The key names the caller, not its PID or the holder: a restarted caller is the same.
+  EXPECT_EQ(failed.key, "bind_failed|web|tcp|0.0.0.0|80|process:nginx:nginx.service");
+}
+
+TEST(Evaluate, FailedBindOfAnUnexpectedCallerAndOfAFreePort) {
+  // A wildcard bind fails on the specific listeners it would cover; a caller that matches
+  // no expectation annotates nothing.
+  const auto expect = Expect("- {name: web, listen: '10.0.0.5:80', owner: {process: nginx}}");
+  const std::vector<Listener> current = {Listen("10.0.0.5", 80, ProcessOwner("nginx", 812)),
+                                         Listen("127.0.0.1", 80, ProcessOwner("varnishd", 9))};
+  auto evaluation =
+      Evaluate(current, nullptr, expect, {Failed("0.0.0.0", 80, ProcessOwner("apache2", 700))});
+  ASSERT_EQ(evaluation.findings.size(), 1u);
+  EXPECT_EQ(evaluation.findings[0].rule, "");
+  EXPECT_NE(evaluation.findings[0].explanation.find(
+                "held by nginx (pid 812) on 10.0.0.5:80/tcp, varnishd (pid 9) on 127.0.0.1:80/tcp."),
+            std::string::npos)
+      << evaluation.findings[0].explanation;
+
+  evaluation = Evaluate({}, nullptr, expect, {Failed("0.0.0.0", 80, ProcessOwner("nginx", 5), 13)});
+  ASSERT_EQ(evaluation.findings.size(), 2u);  // and "missing" for web
+  EXPECT_EQ(evaluation.findings[0].kind, FindingKind::kBindFailed);
+  EXPECT_EQ(evaluation.findings[0].owner, "");
+  EXPECT_NE(evaluation.findings[0].explanation.find("got EACCES"), std::string::npos);
+  EXPECT_NE(evaluation.findings[0].remediation.find("CAP_NET_BIND_SERVICE"), std::string::npos);
+}
+
+TEST(Evaluate, FailedBindOnAPortNoExpectationListsIsNoFinding) {
+  // Counted by the metrics, but not a finding: the findings are about the configured ports.
+  const auto expect = Expect("- {name: web, listen: '*:80', owner: {process: nginx}}");
+  const std::vector<Listener> current = {Listen("0.0.0.0", 80, ProcessOwner("nginx", 812)),
+                                         Listen("0.0.0.0", 8080, ProcessOwner("java", 9))};
+  auto evaluation = Evaluate(current, nullptr, expect,
+                             {Failed("0.0.0.0", 8080, ProcessOwner("nginx", 812))});
+  EXPECT_EQ(evaluation.findings.size(), 0u);
+  EXPECT_EQ(evaluation.Count(FindingKind::kBindFailed), 0);
+  evaluation = Evaluate(current, nullptr, {}, {Failed("0.0.0.0", 80, ProcessOwner("nginx", 5))});
+  EXPECT_EQ(evaluation.findings.size(), 0u);
+}
+
 }  // namespace
 }  // namespace portwarden::policy
