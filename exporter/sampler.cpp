@@ -3,6 +3,7 @@
 #include <map>
 #include <string>
 
+#include "collectors/common/clock.h"
 #include "exporter/heap.h"
 #include "exporter/logging.h"
 #include "exporter/metrics.h"
@@ -10,11 +11,6 @@
 namespace portwarden {
 
 namespace {
-
-double Now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Every transition is logged once: raises and owner changes as warnings, the rest as info.
 void LogEvent(spdlog::logger& log, const Event& e) {
@@ -39,7 +35,7 @@ Sampler::Sampler(std::unique_ptr<Collectors> collectors, Config config,
       observer_(std::move(observer)),
       config_(std::move(config)),
       monitor_(config_.listener_filter.max_series) {
-  reload_.success_timestamp = Now();
+  reload_.success_timestamp = UnixNow();
 }
 
 Sampler::~Sampler() { Stop(); }
@@ -63,7 +59,7 @@ std::shared_ptr<const Snapshot> Sampler::Latest() const {
 void Sampler::SetConfig(Config config) {
   std::lock_guard lock(mu_);
   config_ = std::move(config);
-  reload_ = {true, Now()};
+  reload_ = {true, UnixNow()};
 }
 
 void Sampler::ReloadFailed() {

@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "collectors/bindwatch/bindwatch.skel.h"
+#include "collectors/common/clock.h"
 #include "collectors/common/text.h"
 #include "collectors/listeners/source_linux.h"
 
@@ -36,11 +37,6 @@ int CaptureLibbpfLog(libbpf_print_level level, const char* format, va_list args)
   std::vsnprintf(line, sizeof line, format, args);
   g_libbpf_log += line;
   return 0;
-}
-
-double Now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // libbpf finds tracepoint IDs in tracefs; a system without systemd may not have mounted it.
@@ -150,7 +146,7 @@ Expected<std::unique_ptr<BindEventSource>> OpenBindEventSource() {
 std::vector<BindEvent> EbpfSource::Poll(int timeout_ms) {
   batch.clear();
   ring_buffer__poll(ring, timeout_ms);
-  const double now = Now();
+  const double now = UnixNow();
   if (recent.size() > 4096) recent.clear();
   for (BindEvent& e : batch) {
     e.time = now;

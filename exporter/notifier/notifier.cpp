@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "collectors/common/clock.h"
 #include "exporter/logging.h"
 #include "exporter/notifier/http_client.h"
 #include "exporter/notifier/os.h"
@@ -12,10 +13,6 @@
 
 namespace portwarden::notifier {
 namespace {
-
-double Now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 double Seconds(std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000.0; }
 
@@ -199,7 +196,7 @@ void Notifier::Send(std::size_t index) {
   std::unique_lock lock(mu_);
   const Receiver receiver = receivers_[index];
   while (!stopping_) {
-    const double now = Now();
+    const double now = UnixNow();
     std::vector<QueueEntry> batch = core_.Due(receiver.url, now);
     if (batch.empty()) {
       const double next = core_.NextAttempt(receiver.url);
@@ -222,7 +219,7 @@ void Notifier::Send(std::size_t index) {
 
     const Outcome outcome = result ? Classify(result->status) : Outcome::kRetry;
     const int failures_before = core_.Failures(receiver.url);
-    core_.Complete(receiver.url, batch, outcome, Now(),
+    core_.Complete(receiver.url, batch, outcome, UnixNow(),
                    std::uniform_real_distribution<double>(0, 1)(rng_));
     const std::string err = !result
                                 ? result.error().message
