@@ -143,6 +143,17 @@ void Note(const std::string& text) { std::fprintf(stderr, "bench: %s\n", text.c_
 
 void SleepSeconds(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
 
+// Calls done() every `step` until it returns true or `deadline` passes; whether it did.
+template <typename Done>
+bool PollUntil(std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds step,
+               Done done) {
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(step);
+  }
+  return false;
+}
+
 double ThreadCpuMs() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -874,8 +885,7 @@ BindWatchResult RunBindWatch(const Args& args, bool watch, int trials) {
   Daemon d(args.portwarden, Fmt("%gs", args.interval_s), {std::string("--config.file=") + path},
            watch ? std::vector<std::string>{} : no_bpf);
   r.source = "?";
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (Clock::now() < deadline && r.source == "?") {
+  PollUntil(Clock::now() + std::chrono::seconds(60), std::chrono::milliseconds(50), [&] {
     const std::string body = Get(d.port(), "/metrics").body;
     for (const char* s : {"ebpf", "none"}) {
       if (body.find("portwarden_bind_event_source_info{source=\"" + std::string(s) + "\"} 1") !=
@@ -883,8 +893,8 @@ BindWatchResult RunBindWatch(const Args& args, bool watch, int trials) {
         r.source = s;
       }
     }
-    SleepSeconds(0.05);
-  }
+    return r.source != "?";
+  });
   SleepSeconds(2 * args.interval_s);  // the first cycles are behind us
   std::srand(static_cast<unsigned>(ports.front()));
   for (int i = 0; i < trials; ++i) {
@@ -894,14 +904,12 @@ BindWatchResult RunBindWatch(const Args& args, bool watch, int trials) {
     holders[i] = NamedListener("pw-b", ports[i]);
     const std::string series = "portwarden_finding{kind=\"wrong_owner\",rule=\"" + markers[i] + "\"";
     const auto until = t0 + std::chrono::seconds(30);
-    while (Clock::now() < until && Get(d.port(), "/metrics").body.find(series) == std::string::npos) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    PollUntil(until, std::chrono::milliseconds(5),
+              [&] { return Get(d.port(), "/metrics").body.find(series) != std::string::npos; });
     r.metrics_ms.push_back(Ms(Clock::now() - t0));
     std::optional<Clock::time_point> pushed;
-    while (Clock::now() < until && !(pushed = receiver.Arrival(markers[i]))) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    PollUntil(until, std::chrono::milliseconds(5),
+              [&] { return (pushed = receiver.Arrival(markers[i])).has_value(); });
     r.push_ms.push_back(pushed ? Ms(*pushed - t0) : 30000);
     Note(Fmt("takeover %.0f", i) + Fmt(": /metrics %.0f ms", r.metrics_ms.back()) +
          Fmt(", push %.0f ms", r.push_ms.back()) + " (" + r.source + ")");
