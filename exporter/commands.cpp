@@ -129,8 +129,8 @@ int LearnCommand(const Options& options) {
       out << YAML::Key << "kind" << YAML::Value << std::string(ToString(l.owner.kind));
     } else {
       out << YAML::Key << "process" << YAML::Value << l.owner.main().name;
-      if (!l.owner.main().service.empty()) {
-        out << YAML::Key << "service" << YAML::Value << l.owner.main().service;
+      if (!l.owner.service().empty()) {
+        out << YAML::Key << "service" << YAML::Value << l.owner.service();
       }
     }
     out << YAML::EndMap << YAML::EndMap;

@@ -19,8 +19,9 @@ std::string DescribeHolder(const std::string& listen_address, const Config& conf
     if (l.proto != Proto::kTcp || l.port != port) continue;
     if (l.owner.kind == OwnerKind::kUnknown) return "an unknown process (no permission to read it)";
     const Process& m = l.owner.main();
+    const std::string& service = l.owner.service();
     return m.name + " (pid " + std::to_string(m.pid) + ", user " + m.user +
-           (m.service.empty() ? "" : ", service " + m.service) + ") on " + l.address;
+           (service.empty() ? "" : ", service " + service) + ") on " + l.address;
   }
   return "";
 }

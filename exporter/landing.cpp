@@ -181,7 +181,7 @@ const Column kColumns[] = {
      }},
     {"process", "Process", false, [](const Listener& l) { return l.owner.main().name; }},
     {"user", "User", false, [](const Listener& l) { return l.owner.main().user; }},
-    {"service", "Service", false, [](const Listener& l) { return l.owner.main().service; }},
+    {"service", "Service", false, [](const Listener& l) { return l.owner.service(); }},
     {"container", "Container", false,
      [](const Listener& l) { return l.owner.main().container; }},
     {"netns", "Netns", false,

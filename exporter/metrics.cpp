@@ -214,7 +214,7 @@ std::string ListenerMetricsText(const ListenerSet& set) {
     out += "\",user=\"";
     AppendLabelValue(out, main.user);
     out += "\",service=\"";
-    AppendLabelValue(out, main.service);
+    AppendLabelValue(out, l.owner.service());
     out += '"';
     netns(l);
     out += ",netns_name=\"";

@@ -115,6 +115,7 @@ nlohmann::json SnapshotJson(const Snapshot& snap) {
                          {"container", l.owner.main().container},
                          {"pod", l.owner.main().pod},
                          {"socket_unit", l.owner.socket_unit},
+                         {"service", l.owner.service()},
                          {"sockets", l.sockets},
                          {"owner",
                           {{"kind", ToString(l.owner.kind)},
@@ -233,7 +234,7 @@ std::string SnapshotTable(const Snapshot& snap) {
                                               : "-";
     rows.push_back({std::string(ToString(l.proto)), Endpoint(l), netns,
                     known ? std::to_string(m.pid) : "-", known ? m.name : "(unknown)",
-                    known ? m.user : "-", m.service.empty() ? "-" : m.service,
+                    known ? m.user : "-", l.owner.service().empty() ? "-" : l.owner.service(),
                     m.container.empty() ? "-" : m.container, std::to_string(l.sockets),
                     holders.empty() ? "-" : holders});
   }

@@ -1,6 +1,8 @@
 #include "collectors/common/text.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 namespace portwarden {
 namespace {
@@ -33,6 +35,15 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return std::move(text).str();
 }
 
 }  // namespace portwarden

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,8 @@ std::string ToLowerAscii(std::string_view s);
 
 /// The value of a hex digit (either case), or -1 if `c` is none.
 int HexValue(char c);
+
+/// The whole content of a file, nullopt if it cannot be opened or read.
+std::optional<std::string> ReadFile(const std::string& path);
 
 }  // namespace portwarden

@@ -5,6 +5,8 @@
 #include <set>
 #include <tuple>
 
+#include "collectors/listeners/socket_units.h"
+
 namespace portwarden {
 namespace {
 
@@ -96,6 +98,11 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
         const auto& names = owned.holders[roles.main]->listen_fds;
         size_t at = owned.fds.size() == owned.holders.size() ? size_t(owned.fds[roles.main] - 3) : 0;
         owner.socket_unit = names[at];
+      } else if (const auto& units = owner.holders.front()->socket_units) {
+        if (const SocketUnit* unit = MatchSocketUnit(*units, s)) {
+          owner.socket_unit = unit->name;
+          owner.socket_service = unit->service;
+        }
       }
     }
     GroupKey key{s.proto, s.family, s.address, s.port, s.netns, owner.kind, owner.main().pid};

@@ -24,12 +24,16 @@ const Process& Owner::main() const {
   return holders.empty() ? kNone : *holders.front();
 }
 
+const std::string& Owner::service() const {
+  return socket_service.empty() ? main().service : socket_service;
+}
+
 bool Owner::operator==(const Owner& other) const {
   auto same = [](const ProcessRef& a, const ProcessRef& b) {
     return a == b || (a && b && *a == *b);
   };
   return kind == other.kind && same(supervisor, other.supervisor) &&
-         socket_unit == other.socket_unit &&
+         socket_unit == other.socket_unit && socket_service == other.socket_service &&
          std::equal(holders.begin(), holders.end(), other.holders.begin(), other.holders.end(),
                     [](const ProcessRef& a, const ProcessRef& b) { return a == b || *a == *b; });
 }

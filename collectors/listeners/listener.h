@@ -8,6 +8,8 @@
 
 namespace portwarden {
 
+struct SocketUnitTable;  // collectors/listeners/socket_units.h
+
 enum class Proto { kTcp, kUdp };
 enum class Family { kIpv4, kIpv6 };
 
@@ -57,6 +59,11 @@ struct Process {
   /// pod are then those of that namespace's container: a published port shows the
   /// container it serves, not the proxy's own (none).
   uint64_t forwards_netns = 0;
+  /// Linux: for a service manager (systemd as PID 1 of its PID namespace), its .socket
+  /// units that listen on IP addresses, from its unit files (see SocketUnitLoader); null for
+  /// every other process. Compared by pointer: the loader hands out a new table only when
+  /// the units changed.
+  std::shared_ptr<const SocketUnitTable> socket_units = nullptr;
   bool operator==(const Process&) const = default;
 };
 
@@ -74,11 +81,18 @@ struct Owner {
   /// a launcher; see PickHolders), also among holders; null if there is none.
   ProcessRef supervisor;
   /// Socket activation: the name of the fd the main holder was handed (systemd names it
-  /// after its .socket unit, e.g. "sshd.socket", unless FileDescriptorName= is set); empty
-  /// if the socket was not handed over that way.
+  /// after its .socket unit, e.g. "sshd.socket", unless FileDescriptorName= is set); or,
+  /// where the main holder is a service manager holding the socket itself (PID 1 waiting
+  /// for the first connection, or Accept=yes), the .socket unit that lists its address
+  /// (Process::socket_units). Empty otherwise.
   std::string socket_unit;
+  /// The service such a manager-held socket activates (SocketUnit::service); empty otherwise.
+  std::string socket_service = {};
   /// The main holder (holders.front()), or an empty Process (PID 0) if there is none.
   const Process& main() const;
+  /// The service that serves the listener: socket_service where set, else the main
+  /// holder's service (its systemd unit / Windows service).
+  const std::string& service() const;
   /// The same kind and the same processes, compared by value.
   bool operator==(const Owner& other) const;
 };

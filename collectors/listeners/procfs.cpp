@@ -56,6 +56,18 @@ std::optional<uint32_t> ParseStatusUid(std::string_view text) {
   return uid;
 }
 
+std::optional<uint32_t> ParseStatusInnermostPid(std::string_view text) {
+  size_t pos = text.find("\nNSpid:");
+  if (pos == std::string_view::npos) return std::nullopt;
+  std::string_view rest = text.substr(pos + 7);
+  rest = rest.substr(0, rest.find('\n'));
+  std::string_view last;
+  for (std::string_view f = NextField(rest); !f.empty(); f = NextField(rest)) last = f;
+  uint32_t pid = 0;
+  if (!ParseDec(last, pid)) return std::nullopt;
+  return pid;
+}
+
 std::vector<CgroupLine> SplitCgroup(std::string_view cgroup) {
   std::vector<CgroupLine> lines;
   while (!cgroup.empty()) {

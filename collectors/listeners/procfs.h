@@ -21,6 +21,10 @@ std::optional<ProcStat> ParseProcStat(std::string_view text);
 /// Real UID from the "Uid:" line of /proc/PID/status.
 std::optional<uint32_t> ParseStatusUid(std::string_view text);
 
+/// The PID a process has in its own PID namespace: the last field of the "NSpid:" line of
+/// /proc/PID/status (1 for a container's init).
+std::optional<uint32_t> ParseStatusInnermostPid(std::string_view text);
+
 /// One line of /proc/PID/cgroup, "hierarchy-ID:controllers:path": v2 has empty
 /// controllers ("0::/path"), v1's systemd hierarchy reads "name=systemd".
 struct CgroupLine {

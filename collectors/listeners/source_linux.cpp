@@ -36,11 +36,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <unordered_set>
 
@@ -55,6 +53,7 @@
 #include "collectors/listeners/procfs.h"
 #include "collectors/listeners/proxy.h"
 #include "collectors/listeners/scan_plan.h"
+#include "collectors/listeners/socket_units_linux.h"
 
 namespace portwarden {
 namespace {
@@ -65,15 +64,6 @@ constexpr std::array<std::pair<Proto, Family>, 4> kTables = {{
     {Proto::kUdp, Family::kIpv4},
     {Proto::kUdp, Family::kIpv6},
 }};
-
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return ss.str();
-}
 
 template <typename T>
 std::optional<T> ParseNumber(const char* text) {
@@ -288,6 +278,7 @@ class LinuxSource final : public LinuxListenerSource {
     Sweep();
     last_sample_ = now_;
     for (uint32_t pid : cache_.HoldersNeedingInfo()) cache_.SetInfo(pid, ReadInfo(pid));
+    RefreshManagers();
     stats_.pending = cache_.PendingCount();
     cache_.SetNetnsNames(netns_.Names());
     return cache_.Owned();
@@ -707,11 +698,44 @@ class LinuxSource final : public LinuxListenerSource {
     return ParseSocketLink(std::string_view(link, static_cast<size_t>(n))) == h.inode;
   }
 
-  // pid as ProcessReader reads it; a port proxy also gets the container it forwards into.
+  // pid as ProcessReader reads it; a port proxy also gets the container it forwards into,
+  // a service manager its socket units.
   std::optional<Process> ReadInfo(uint32_t pid) {
     std::optional<Process> p = processes_.Read(proc_dir_.get(), pid);
     if (p && IsPortProxy(p->name)) AttributeProxy(pid, *p);
+    if (p && IsServiceManager(pid, *p)) {
+      p->socket_units = units_.Load(RootOf(pid));
+      managers_[pid] = p->socket_units;
+    }
     return p;
+  }
+
+  // systemd as PID 1 of its PID namespace: the host's, or a container's init. (A user's
+  // systemd --user also holds sockets, for units in its home: not read.)
+  bool IsServiceManager(uint32_t pid, const Process& p) {
+    if (p.name != "systemd") return false;
+    if (!ReadSmall(proc_dir_.get(), PidPath(pid, "status").c_str(), text_)) return false;
+    return ParseStatusInnermostPid(text_) == 1u;
+  }
+
+  // Its root directory: its unit files are read there, in its own mount namespace.
+  std::string RootOf(uint32_t pid) const {
+    return options_.base.proc_root + "/" + std::to_string(pid) + "/root";
+  }
+
+  // A holding manager's info is read again when its unit files changed (what it loads on
+  // a daemon-reload); managers that hold nothing any more are forgotten.
+  void RefreshManagers() {
+    for (auto it = managers_.begin(); it != managers_.end();) {
+      const uint32_t pid = it->first;
+      if (!cache_.IsHolder(pid)) {
+        units_.Forget(RootOf(pid));
+        it = managers_.erase(it);
+        continue;
+      }
+      if (units_.Load(RootOf(pid)) != it->second) cache_.SetInfo(pid, ReadInfo(pid));
+      ++it;
+    }
   }
 
   // A port proxy's host ports belong to the container whose namespace it forwards into.
@@ -830,6 +854,8 @@ class LinuxSource final : public LinuxListenerSource {
   LinuxSourceStats stats_;
   std::string backend_ = "netlink";
   ProcessReader processes_{options_.docker_root, options_.storage_root};
+  SocketUnitLoader units_;
+  std::map<uint32_t, std::shared_ptr<const SocketUnitTable>> managers_;  // by PID
 };
 
 }  // namespace

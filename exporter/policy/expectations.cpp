@@ -281,10 +281,10 @@ bool OwnerPattern::Matches(const Owner& owner) const {
   const Process& main = owner.main();
   return (!kind || *kind == owner.kind) && (!process || ProcessNameMatches(*process, main.name)) &&
          (!exe || GlobMatch(*exe, main.exe)) &&
-         (!service || ServiceMatches(*service, main.service)) &&
+         (!service || ServiceMatches(*service, owner.service())) &&
          (!user || GlobMatch(*user, main.user)) &&
          (!container || GlobMatch(*container, main.container)) &&
-         (!unit || GlobMatch(*unit, owner.socket_unit) || ServiceMatches(*unit, main.service));
+         (!unit || GlobMatch(*unit, owner.socket_unit) || ServiceMatches(*unit, owner.service()));
 }
 
 bool NetnsMatches(std::string_view netns, const Listener& listener) {

@@ -98,13 +98,21 @@ std::string FindCommand(Proto proto, uint16_t port, bool windows) {
   return std::string(proto == Proto::kTcp ? "ss -ltnp" : "ss -lunp") + " 'sport = :" + p + "'";
 }
 
-std::string StopCommand(const Process& process, bool windows) {
-  if (!process.service.empty()) {
-    return windows ? "Stop-Service -Name " + process.service + "; Set-Service -Name " +
-                         process.service + " -StartupType Disabled"
-                   : "systemctl disable --now " + process.service;
+std::string StopCommand(const Owner& owner, bool windows) {
+  const std::string& service = owner.service();
+  if (windows && !service.empty()) {
+    return "Stop-Service -Name " + service + "; Set-Service -Name " + service +
+           " -StartupType Disabled";
   }
-  const std::string pid = std::to_string(process.pid);
+  // A socket unit would start its service again on the next connection: stop both. A
+  // template service (Accept=yes) has no instance to name; its socket is enough.
+  std::string units;
+  if (owner.socket_unit.ends_with(".socket")) units = owner.socket_unit;
+  if (!service.empty() && !service.ends_with("@.service")) {
+    units += (units.empty() ? "" : " ") + service;
+  }
+  if (!windows && !units.empty()) return "systemctl disable --now " + units;
+  const std::string pid = std::to_string(owner.main().pid);
   return windows ? "Stop-Process -Id " + pid : "kill " + pid;
 }
 
@@ -483,7 +491,7 @@ class Evaluator {
     }
     const bool windows = LooksLikeWindows(l.owner);
     return "Find it with `" + FindCommand(l.proto, l.port, windows) + "`, then stop it (`" +
-           StopCommand(l.owner.main(), windows) + "`) or change its configuration so it leaves " +
+           StopCommand(l.owner, windows) + "`) or change its configuration so it leaves " +
            std::string(where) + ".";
   }
 
@@ -516,7 +524,7 @@ std::string_view ToString(FindingKind kind) {
 
 std::string OwnerIdentity(const Owner& owner) {
   std::string identity = std::string(ToString(owner.kind)) + ":" + owner.main().name;
-  if (!owner.main().service.empty()) identity += ":" + owner.main().service;
+  if (!owner.service().empty()) identity += ":" + owner.service();
   return identity;
 }
 
@@ -536,7 +544,7 @@ std::string DescribeOwner(const Owner& owner) {
       break;
   }
   std::string details = pid;
-  if (!main.service.empty()) details += ", service " + main.service;
+  if (!owner.service().empty()) details += ", service " + owner.service();
   return main.name.empty() ? details : main.name + " (" + details + ")";
 }
 
