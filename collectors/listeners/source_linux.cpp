@@ -874,15 +874,18 @@ std::optional<Process> ProcessReader::Read(int proc_dir, uint32_t pid) {
   char exe[4096];
   ssize_t n = readlinkat(proc_dir, PidPath(pid, "exe").c_str(), exe, sizeof exe);
   if (n > 0 && static_cast<size_t>(n) < sizeof exe) p.exe.assign(exe, size_t(n));
+  // LISTEN_PID is the PID as the process knows it: in a container, that of its namespace.
+  uint32_t own_pid = pid;
   if (ReadSmall(proc_dir, PidPath(pid, "status").c_str(), text_)) {
     if (auto uid = ParseStatusUid(text_)) p.user = UserName(*uid);
+    own_pid = ParseStatusInnermostPid(text_).value_or(pid);
   }
   if (ReadSmall(proc_dir, PidPath(pid, "cgroup").c_str(), text_)) {
     p.service = ParseSystemdUnit(text_);
     SetContainer(text_, p);
   }
   if (ReadSmall(proc_dir, PidPath(pid, "environ").c_str(), text_)) {
-    p.listen_fds = ParseListenFds(text_, pid).value_or(std::vector<std::string>{});
+    p.listen_fds = ParseListenFds(text_, own_pid).value_or(std::vector<std::string>{});
   }
   return p;
 }

@@ -106,6 +106,27 @@ TEST(SnapshotMetrics, LabelsNamespaceContainerAndActivation) {
   }
 }
 
+// A socket systemd holds for a .socket unit: service is the service it activates.
+TEST(SnapshotMetrics, ManagerHeldSocketLabelsTheServiceItActivates) {
+  ListenerSet set;
+  Listener l;
+  l.address = "127.0.0.1";
+  l.port = 631;
+  l.owner.kind = OwnerKind::kProcess;
+  l.owner.holders = {std::make_shared<const Process>(
+      Process{1, 0, "systemd", "/usr/lib/systemd/systemd", "root", "", "", "", "", {}})};
+  l.owner.socket_unit = "cups.socket";
+  l.owner.socket_service = "cups.service";
+  set.listeners.push_back(l);
+  const std::string line =
+      "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"127.0.0.1\",port=\"631\","
+      "pid=\"1\",kind=\"process\",process=\"systemd\",user=\"root\",service=\"cups.service\","
+      "netns=\"\",netns_name=\"\",container=\"\",pod=\"\",socket_unit=\"cups.socket\","
+      "supervisor=\"\"} 1";
+  std::string text = ListenerMetricsText(set);
+  EXPECT_NE(text.find(line), std::string::npos) << text;
+}
+
 TEST(SnapshotMetrics, PolicyFamilies) {
   Snapshot snap = Sample();
   policy::Finding f;

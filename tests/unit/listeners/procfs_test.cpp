@@ -28,6 +28,13 @@ TEST(ParseStatusUid, ReadsRealUid) {
   EXPECT_FALSE(ParseStatusUid("Name:\tx\nUid:\tabc\n"));
 }
 
+TEST(ParseStatusInnermostPid, LastFieldOfNSpid) {
+  EXPECT_EQ(ParseStatusInnermostPid("Name:\tsystemd\nPid:\t29206\nNSpid:\t29206\t1\nNSpgid:\t1\n"), 1u);
+  EXPECT_EQ(ParseStatusInnermostPid("Name:\tsshd\nNSpid:\t900\n"), 900u);
+  EXPECT_FALSE(ParseStatusInnermostPid("Name:\tsshd\nPid:\t900\n"));  // kernels before 4.1
+  EXPECT_FALSE(ParseStatusInnermostPid("Name:\tx\nNSpid:\t\n"));
+}
+
 TEST(ParseSystemdUnit, CgroupV2AndV1) {
   EXPECT_EQ(ParseSystemdUnit("0::/system.slice/nginx.service\n"), "nginx.service");
   EXPECT_EQ(ParseSystemdUnit("0::/user.slice/user-1000.slice/user@1000.service/app.slice/"

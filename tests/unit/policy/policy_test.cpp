@@ -500,6 +500,40 @@ TEST(PolicyNetns, UnitMatchesTheSocketUnitOrTheService) {
   EXPECT_EQ(e.Count(FindingKind::kWrongOwner), 1);
 }
 
+// A socket PID 1 holds for a .socket unit, no service running yet: the unit and the service
+// it activates match, and stopping it means stopping both (the socket would start it again).
+TEST(PolicyNetns, AManagerHeldSocketMatchesItsUnitAndItsServiceAndStopsBoth) {
+  Owner waiting = ProcessOwner("systemd", 1);
+  waiting.socket_unit = "web.socket";
+  waiting.socket_service = "nginx.service";
+  const std::vector<Listener> current = {Listen("10.0.0.5", 80, waiting)};
+  for (const char* owner : {"{unit: web.socket}", "{unit: nginx.service}", "{service: nginx.service}"}) {
+    auto e = Evaluate(current, nullptr,
+                      Expect(std::string("- {name: web, listen: '*:80', owner: ") + owner + "}"));
+    EXPECT_TRUE(e.findings.empty()) << owner;
+  }
+  auto e = Evaluate(current, nullptr, Expect(kNginxOn10005));
+  ASSERT_EQ(e.Count(FindingKind::kWrongOwner), 1);  // the process is systemd, not nginx
+  EXPECT_NE(e.findings.at(0).owner.find("systemd (pid 1, service nginx.service)"),
+            std::string::npos)
+      << e.findings.at(0).owner;
+  auto other = Evaluate(current, nullptr,
+                        Expect("- {name: web, listen: '*:80', owner: {process: apache2}}"));
+  EXPECT_NE(other.findings.at(0).remediation.find(
+                "(`systemctl disable --now web.socket nginx.service`)"),
+            std::string::npos)
+      << other.findings.at(0).remediation;
+  // Accept=yes: a template per connection, so the socket alone.
+  Owner per_connection = ProcessOwner("systemd", 1);
+  per_connection.socket_unit = "ssh.socket";
+  per_connection.socket_service = "ssh@.service";
+  auto ssh = Evaluate({Listen("10.0.0.5", 80, per_connection)}, nullptr,
+                      Expect("- {name: web, listen: '*:80', owner: {process: apache2}}"));
+  EXPECT_NE(ssh.findings.at(0).remediation.find("(`systemctl disable --now ssh.socket`)"),
+            std::string::npos)
+      << ssh.findings.at(0).remediation;
+}
+
 TEST(PolicyNetns, BadNetnsIsAConfigError) {
   auto loaded = LoadExpectations(
       YAML::Load("- {name: web, listen: '*:80', owner: {process: nginx}, netns: ''}"), "t.yml");
