@@ -140,7 +140,7 @@ constexpr uint16_t kIfaLocal = 2;       // IFA_LOCAL
 
 bool IsPortProxy(std::string_view comm) {
   return comm == "docker-proxy" || comm == "slirp4netns" || comm == "pasta" ||
-         comm == "passt" || comm == "passt.avx2" || comm == "conmon";
+         comm == "passt" || comm == "passt.avx2" || comm == "conmon" || comm == "rootlessport";
 }
 
 std::optional<ProxyTarget> ParseProxyCmdline(std::string_view cmdline) {

@@ -25,10 +25,11 @@ struct ProxyTarget {
 
 /// Whether a process name (comm) is one of the port proxies that hold a published port on
 /// the host for a container: docker-proxy, slirp4netns, pasta (its binary runs as passt or
-/// passt.avx2), and conmon (rootful podman: conmon keeps the published port bound, its
-/// "port reservation", while netavark's or CNI's DNAT rules carry the traffic). pasta's
-/// target is not on its command line in every form; the OS layer finds it from the
-/// namespace file pasta keeps open.
+/// passt.avx2), rootlessport (rootless podman's default port handler), and conmon (rootful
+/// podman: conmon keeps the published port bound, its "port reservation", while
+/// netavark's or CNI's DNAT rules carry the traffic). pasta's target is not on its command
+/// line in every form and rootlessport's never is (its configuration comes on stdin); the
+/// OS layer finds it from the namespace file each keeps open.
 bool IsPortProxy(std::string_view comm);
 
 /// The target of a port proxy from its /proc/PID/cmdline (NUL-separated):

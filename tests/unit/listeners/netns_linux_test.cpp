@@ -3,6 +3,7 @@
 // namespace, its name and their owner; with proc connector events and without. Real port
 // proxies (pasta, slirp4netns) publishing a host port into such a namespace are attributed
 // to it.
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -232,6 +234,41 @@ TEST_P(NetnsSourceTest, Slirp4netnsPublishedPortForwardsIntoItsNamespace) {
   ASSERT_NE(p, nullptr) << slirp.Stderr();
   EXPECT_EQ(p->name, "slirp4netns");
   EXPECT_EQ(p->forwards_netns, NetnsOfPid(sleeper.pid()));
+}
+
+// Debian's rootlessport (podman's port handler for rootless containers) publishing a host
+// port into a named namespace: its configuration comes on stdin as podman sends it (the
+// JSON of rootlessport.Config), its exit and ready pipes on fds 3 and 4. It keeps the
+// namespace's file open (its child runs inside); the port is attributed from that.
+TEST_P(NetnsSourceTest, RootlessportPublishedPortForwardsIntoItsNamespace) {
+  constexpr const char* kRootlessport = "/usr/lib/podman/rootlessport";
+  if (access(kRootlessport, X_OK) != 0) GTEST_SKIP() << kRootlessport << " not installed";
+  NamedNetns named;
+  ASSERT_TRUE(named.ok());
+  const int port = testing::FreePort();
+  const std::string dir = "/tmp/pw-rootlessport-" + std::to_string(getpid());
+  RunCommand("rm -rf " + dir + " && mkdir -p " + dir + " && mkfifo " + dir + "/exit");
+  std::ofstream(dir + "/config.json")
+      << R"({"Mappings": [{"host_ip": "127.0.0.1", "container_port": 80, "host_port": )" << port
+      << R"(, "range": 1, "protocol": "tcp"}], "NetNSPath": "/run/netns/)" << named.name()
+      << R"(", "ExitFD": 3, "ReadyFD": 4, "TmpDir": ")" << dir
+      << R"(", "ChildIP": "127.0.0.1", "ContainerID": "pw"})";
+  // Held open for writing (O_RDWR does not wait for a reader): it exits when this closes.
+  int exit_fd = open((dir + "/exit").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(exit_fd, 0);
+  {
+    Child rootlessport({"/bin/sh", "-c", std::string("exec ") + kRootlessport + " <" + dir +
+                                             "/config.json 3<" + dir + "/exit 4>" + dir + "/ready"});
+    const Process* p =
+        HolderOf(WaitFor(static_cast<uint16_t>(port), rootlessport.pid()), rootlessport.pid());
+    ASSERT_NE(p, nullptr) << rootlessport.Stderr();
+    EXPECT_EQ(p->name, "rootlessport");
+    EXPECT_EQ(p->forwards_netns, InodeOf("/run/netns/" + named.name()));
+    EXPECT_NE(p->forwards_netns, 0u);
+    close(exit_fd);
+    EXPECT_EQ(rootlessport.Wait(), 0) << rootlessport.Stderr();
+  }
+  RunCommand("rm -rf " + dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Events, NetnsSourceTest, ::testing::Values(true, false),

@@ -18,10 +18,11 @@ std::string Cmdline(const std::vector<std::string>& argv) {
 }
 
 TEST(PortProxyTest, KnowsTheProxiesByProcessName) {
-  for (const char* name : {"docker-proxy", "slirp4netns", "pasta", "passt", "passt.avx2", "conmon"}) {
+  for (const char* name : {"docker-proxy", "slirp4netns", "pasta", "passt", "passt.avx2", "conmon",
+                           "rootlessport"}) {
     EXPECT_TRUE(IsPortProxy(name)) << name;
   }
-  for (const char* name : {"nginx", "dockerd", "docker-proxy2", "conmon-rs", ""}) {
+  for (const char* name : {"nginx", "dockerd", "docker-proxy2", "conmon-rs", "exe", ""}) {
     EXPECT_FALSE(IsPortProxy(name)) << name;
   }
 }
