@@ -9,6 +9,7 @@
 #include "collectors/common/text.h"
 #include "exporter/build_info.h"
 #include "exporter/httpsys_metrics.h"
+#include "exporter/report.h"
 
 namespace portwarden {
 namespace {
@@ -179,7 +180,7 @@ const Column kColumns[] = {
        return l.owner.kind == OwnerKind::kUnknown ? std::string()
                                                   : std::to_string(l.owner.main().pid);
      }},
-    {"process", "Process", false, [](const Listener& l) { return l.owner.main().name; }},
+    {"process", "Process", false, [](const Listener& l) { return ProcessColumn(l.owner); }},
     {"user", "User", false, [](const Listener& l) { return l.owner.main().user; }},
     {"service", "Service", false, [](const Listener& l) { return l.owner.service(); }},
     {"container", "Container", false,

@@ -229,6 +229,18 @@ std::string ListenerMetricsText(const ListenerSet& set) {
     if (l.owner.supervisor) AppendLabelValue(out, l.owner.supervisor->name);
     out += "\"} 1\n";
   }
+  AppendHeader(out, "portwarden_nat_forward_info",
+               "Port published by a destination NAT rule (Linux nf_tables; the listener of "
+               "kind nat, which has no socket) and the address:port it forwards to; value is "
+               "always 1.");
+  for (const Listener& l : set.listeners) {
+    if (l.owner.kind != OwnerKind::kNat) continue;
+    id("portwarden_nat_forward_info", l);
+    netns(l);
+    out += ",forwards_to=\"";
+    AppendLabelValue(out, l.owner.forwards_to);
+    out += "\"} 1\n";
+  }
   // A family of one series per listener, labelled by the listener alone.
   auto per_listener = [&](std::string_view name, std::string_view help, auto value) {
     AppendHeader(out, name, help);

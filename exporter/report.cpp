@@ -101,6 +101,14 @@ Expected<nlohmann::json> DecodeJson(std::string_view kind, std::string_view text
   return Error{"decode: no parser for kind \"" + std::string(kind) + "\""};
 }
 
+std::string ProcessColumn(const Owner& owner) {
+  const std::string& name = owner.main().name;
+  if (owner.kind == OwnerKind::kNat) {
+    return "DNAT to " + owner.forwards_to + (name.empty() ? "" : " (" + name + ")");
+  }
+  return name;
+}
+
 nlohmann::json SnapshotJson(const Snapshot& snap) {
   nlohmann::json listeners = nlohmann::json::array();
   for (const Listener& l : snap.listeners->listeners) {
@@ -116,6 +124,7 @@ nlohmann::json SnapshotJson(const Snapshot& snap) {
                          {"pod", l.owner.main().pod},
                          {"socket_unit", l.owner.socket_unit},
                          {"service", l.owner.service()},
+                         {"forwards_to", l.owner.forwards_to},
                          {"sockets", l.sockets},
                          {"owner",
                           {{"kind", ToString(l.owner.kind)},
@@ -232,8 +241,9 @@ std::string SnapshotTable(const Snapshot& snap) {
     std::string netns = !l.netns_name.empty() ? l.netns_name
                         : l.netns != 0        ? std::to_string(l.netns)
                                               : "-";
+    std::string process = known ? ProcessColumn(l.owner) : "(unknown)";
     rows.push_back({std::string(ToString(l.proto)), Endpoint(l), netns,
-                    known ? std::to_string(m.pid) : "-", known ? m.name : "(unknown)",
+                    known && m.pid != 0 ? std::to_string(m.pid) : "-", process,
                     known ? m.user : "-", l.owner.service().empty() ? "-" : l.owner.service(),
                     m.container.empty() ? "-" : m.container, std::to_string(l.sockets),
                     holders.empty() ? "-" : holders});

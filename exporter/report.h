@@ -13,6 +13,10 @@ namespace portwarden {
 /// A snapshot as JSON (the `snapshot --format json` output and /api/v1/state's listeners).
 nlohmann::json SnapshotJson(const Snapshot& snap);
 
+/// The process column of a listener table (snapshot, status page): the main holder's name,
+/// or for a NAT forward "DNAT to 10.88.0.5:80 (httpd)".
+std::string ProcessColumn(const Owner& owner);
+
 /// A finding as JSON (state API, check --format json).
 nlohmann::json FindingJson(const policy::Finding& f);
 

@@ -83,6 +83,10 @@ ListenerSet BuildListeners(const std::vector<OwnedSocket>& sockets, const Listen
     if (InRanges(s.port, filter.exclude)) continue;
 
     Owner owner;
+    if (owned.kind == OwnerKind::kNat) {
+      owner.kind = OwnerKind::kNat;
+      owner.forwards_to = owned.forwards_to;
+    }
     if (!owned.holders.empty()) {
       owner.kind = owned.kind;
       HolderRoles roles = PickHolders(owned);

@@ -19,6 +19,9 @@ struct OwnedSocket {
   std::vector<int32_t> fds;
   OwnerKind kind = OwnerKind::kProcess;  ///< used when holders is not empty
   std::string netns_name;  ///< name of socket.netns where one is known (see Listener)
+  /// kNat: no socket but a NAT rule; where it forwards (Owner::forwards_to). The owner is
+  /// then known (kNat) even without holders.
+  std::string forwards_to;
 };
 
 /// One sample of every socket, immutable once made: a source hands out the same pointer

@@ -14,6 +14,7 @@ std::string_view ToString(OwnerKind kind) {
     case OwnerKind::kProcess: return "process";
     case OwnerKind::kKernel: return "kernel";
     case OwnerKind::kHttpSys: return "http.sys";
+    case OwnerKind::kNat: return "nat";
     case OwnerKind::kUnknown: break;
   }
   return "unknown";
@@ -34,6 +35,7 @@ bool Owner::operator==(const Owner& other) const {
   };
   return kind == other.kind && same(supervisor, other.supervisor) &&
          socket_unit == other.socket_unit && socket_service == other.socket_service &&
+         forwards_to == other.forwards_to &&
          std::equal(holders.begin(), holders.end(), other.holders.begin(), other.holders.end(),
                     [](const ProcessRef& a, const ProcessRef& b) { return a == b || *a == *b; });
 }

@@ -16,8 +16,11 @@ enum class Family { kIpv4, kIpv6 };
 /// What kind of owner holds a socket.
 ///  kProcess: an ordinary process; kKernel: the OS itself (Windows PID 4 "System");
 ///  kHttpSys: the Windows kernel HTTP listener on behalf of request queues;
+///  kNat: no socket: a destination NAT rule (Linux nf_tables) forwards the port elsewhere
+///   (Owner::forwards_to), the main holder being the first process of the namespace that
+///   has that address, if any;
 ///  kUnknown: the owner could not be read (no permission, process gone, Wine).
-enum class OwnerKind { kProcess, kKernel, kHttpSys, kUnknown };
+enum class OwnerKind { kProcess, kKernel, kHttpSys, kNat, kUnknown };
 
 std::string_view ToString(Proto proto);
 std::string_view ToString(Family family);
@@ -88,6 +91,8 @@ struct Owner {
   std::string socket_unit;
   /// The service such a manager-held socket activates (SocketUnit::service); empty otherwise.
   std::string socket_service = {};
+  /// kNat: where the rule sends the port, "10.88.0.5:80" or "[fd00::5]:80"; empty otherwise.
+  std::string forwards_to = {};
   /// The main holder (holders.front()), or an empty Process (PID 0) if there is none.
   const Process& main() const;
   /// The service that serves the listener: socket_service where set, else the main

@@ -45,6 +45,7 @@
 #include "collectors/common/text.h"
 #include "collectors/listeners/container.h"
 #include "collectors/listeners/inet_diag.h"
+#include "collectors/listeners/nat.h"
 #include "collectors/listeners/netns.h"
 #include "collectors/listeners/netns_linux.h"
 #include "collectors/listeners/owner_cache.h"
@@ -259,7 +260,8 @@ class LinuxSource final : public LinuxListenerSource {
       SyncNetns(live);
     }
     ReadBindMounts();
-    auto sockets = ReadSockets();
+    const std::vector<NetnsEntry> namespaces = SampledNamespaces();
+    auto sockets = ReadSockets(namespaces);
     if (!sockets) {
       if (started_) missed_events_ = true;  // the drained events were not applied
       return sockets.error();
@@ -281,7 +283,7 @@ class LinuxSource final : public LinuxListenerSource {
     RefreshManagers();
     stats_.pending = cache_.PendingCount();
     cache_.SetNetnsNames(netns_.Names());
-    return cache_.Owned();
+    return WithNat(cache_.Owned(), ReadNat(namespaces));
   }
 
   std::string Backend() const override { return backend_; }
@@ -352,10 +354,8 @@ class LinuxSource final : public LinuxListenerSource {
     netns_.SetBindMounts(std::move(binds));
   }
 
-  // Every namespace's sockets, each tagged with its namespace. This process's own
-  // namespace falls back to /proc/net when netlink fails; another namespace that cannot be
-  // entered or dumped is left out of this cycle (counted in the stats).
-  Expected<std::vector<SocketEntry>> ReadSockets() {
+  // The namespaces to sample: every one known, this process's own always among them.
+  std::vector<NetnsEntry> SampledNamespaces() const {
     std::vector<NetnsEntry> namespaces = netns_.Namespaces();
     if (std::none_of(namespaces.begin(), namespaces.end(),
                      [&](const NetnsEntry& e) { return e.inode == own_netns_; })) {
@@ -363,6 +363,13 @@ class LinuxSource final : public LinuxListenerSource {
       own.inode = own_netns_;
       namespaces.push_back(own);
     }
+    return namespaces;
+  }
+
+  // Every namespace's sockets, each tagged with its namespace. This process's own
+  // namespace falls back to /proc/net when netlink fails; another namespace that cannot be
+  // entered or dumped is left out of this cycle (counted in the stats).
+  Expected<std::vector<SocketEntry>> ReadSockets(const std::vector<NetnsEntry>& namespaces) {
     std::erase_if(diags_, [&](const auto& d) {
       return std::none_of(namespaces.begin(), namespaces.end(),
                           [&](const NetnsEntry& e) { return e.inode == d.first; });
@@ -782,6 +789,150 @@ class LinuxSource final : public LinuxListenerSource {
     }
   }
 
+  struct NatTable {  // one namespace's nf_tables: its netlink socket and last forwards
+    Fd fd;
+    bool read = false;
+    uint32_t generation = 0;
+    std::vector<NatForward> forwards;
+  };
+
+  // Each namespace's destination NAT forwards (nf_tables over netlink, CAP_NET_ADMIN),
+  // dumped again only when its ruleset generation moved. Returns whether any namespace's
+  // forwards (or the set of namespaces) changed. A namespace whose rules cannot be read
+  // has none this cycle (counted in the stats).
+  bool ReadNat(const std::vector<NetnsEntry>& namespaces) {
+    bool changed = std::erase_if(nat_, [&](const auto& t) {
+                     return std::none_of(namespaces.begin(), namespaces.end(),
+                                         [&](const NetnsEntry& e) { return e.inode == t.first; });
+                   }) > 0;
+    for (const NetnsEntry& ns : namespaces) {
+      auto [it, inserted] = nat_.try_emplace(ns.inode);
+      changed |= inserted;
+      NatTable& t = it->second;
+      auto forwards = ReadNatTable(ns, t);
+      if (!forwards) {
+        ++stats_.nat_failed;
+        t.fd.Reset();  // a half-read reply must not leak into the next request
+        t.read = false;
+        forwards = std::vector<NatForward>{};
+      }
+      if (*forwards == t.forwards) continue;
+      changed = true;
+      t.forwards = std::move(*forwards);
+    }
+    if (changed) ResolveNatTargets();
+    return changed;
+  }
+
+  // t's forwards as of now: the kept ones while the generation stands, else a new dump.
+  Expected<std::vector<NatForward>> ReadNatTable(const NetnsEntry& ns, NatTable& t) {
+    if (t.fd.get() < 0) {
+      auto fd = ns.inode == own_netns_ ? OpenOwnNetlink(NETLINK_NETFILTER)
+                                       : OpenNetlinkIn(ns, NETLINK_NETFILTER)();
+      if (!fd) return fd.error();
+      t.fd.Reset(*fd);
+    }
+    std::optional<uint32_t> generation;
+    auto asked = NetlinkDump(t.fd.get(), BuildNftGenRequest(++nat_seq_), buf_,
+                             [&](std::span<const uint8_t> d) -> Expected<bool> {
+                               auto g = DecodeNftGen(d);
+                               if (!g) return g.error();
+                               generation = *g;
+                               return true;
+                             });
+    if (!asked) return asked.error();
+    if (t.read && generation == t.generation) return t.forwards;
+    std::vector<NatForward> all;
+    ++stats_.nat_dumps;
+    auto dumped = NetlinkDump(t.fd.get(), BuildNftRuleRequest(++nat_seq_), buf_,
+                              [&](std::span<const uint8_t> d) -> Expected<bool> {
+                                auto batch = DecodeNftRuleDump(d);
+                                if (!batch) return batch.error();
+                                for (auto& f : batch->forwards) all.push_back(std::move(f));
+                                return batch->done;
+                              });
+    if (!dumped) return dumped.error();
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    t.read = true;
+    t.generation = generation.value_or(0);
+    return all;
+  }
+
+  // Where each forward goes: the namespace (other than the rule's) one of whose interfaces
+  // has the target address, 0 if none here (another host).
+  void ResolveNatTargets() {
+    nat_targets_.clear();
+    for (const auto& [inode, t] : nat_) {
+      for (const NatForward& f : t.forwards) {
+        nat_targets_.push_back({inode, f, NetnsWithAddress(f.to_address, inode).value_or(0)});
+      }
+    }
+  }
+
+  // The forwards as sockets of kind kNat: the address and port a rule matches in its
+  // namespace, held by whoever listens on the target address and port in the target
+  // namespace (the server in the container), else by that namespace's first process (the
+  // container's init, which names the container), unless that is the host's namespace.
+  std::vector<OwnedSocket> NatSockets(const std::vector<OwnedSocket>& sockets) {
+    const std::map<uint64_t, std::string> names = netns_.Names();
+    std::vector<OwnedSocket> out;
+    for (const NatTarget& n : nat_targets_) {
+      const NatForward& f = n.forward;
+      const bool v6 = f.family == Family::kIpv6;
+      OwnedSocket o;
+      o.kind = OwnerKind::kNat;
+      o.socket.proto = f.proto;
+      o.socket.family = f.family;
+      o.socket.address = !f.address.empty() ? f.address : v6 ? "::" : "0.0.0.0";
+      o.socket.port = f.port;
+      o.socket.netns = n.netns;
+      o.forwards_to = (v6 ? "[" + f.to_address + "]" : f.to_address) + ":" +
+                      std::to_string(f.to_port);
+      auto name = names.find(n.netns);
+      if (name != names.end()) o.netns_name = name->second;
+      if (n.target != 0) {
+        for (const OwnedSocket& s : sockets) {
+          const SocketEntry& e = s.socket;
+          if (e.netns == n.target && e.proto == f.proto && e.port == f.to_port &&
+              (e.address == f.to_address || e.address == "0.0.0.0" ||
+               (e.address == "::" && (v6 || !e.v6only)))) {
+            o.holders = s.holders;
+            o.fds.clear();
+            break;
+          }
+        }
+        auto target_name = names.find(n.target);
+        const bool host = target_name != names.end() && target_name->second == "host";
+        if (o.holders.empty() && !host) {
+          for (const NetnsEntry& ns : netns_.Namespaces()) {
+            if (ns.inode != n.target || ns.pid == 0) continue;
+            if (auto p = ReadInfo(ns.pid)) o.holders.push_back(std::make_shared<const Process>(*p));
+            break;
+          }
+        }
+      }
+      out.push_back(std::move(o));
+    }
+    stats_.nat_forwards = out.size();
+    return out;
+  }
+
+  // The sample with the NAT forwards after the sockets: the same pointer as last time while
+  // neither changed.
+  OwnedSockets WithNat(OwnedSockets owned, bool nat_changed) {
+    if (nat_targets_.empty()) return owned;
+    if (nat_changed || owned != with_nat_from_) {
+      auto all = std::make_shared<std::vector<OwnedSocket>>(*owned);
+      std::vector<OwnedSocket> nat = NatSockets(*owned);
+      all->insert(all->end(), std::make_move_iterator(nat.begin()),
+                  std::make_move_iterator(nat.end()));
+      with_nat_ = std::move(all);
+      with_nat_from_ = std::move(owned);
+    }
+    return with_nat_;
+  }
+
   // A known network namespace (other than own) whose nsfs file pid holds open.
   std::optional<uint64_t> NetnsFileHeldBy(uint32_t pid, std::optional<uint64_t> own) {
     struct stat nsfs {};
@@ -855,6 +1006,17 @@ class LinuxSource final : public LinuxListenerSource {
   std::string backend_ = "netlink";
   ProcessReader processes_{options_.docker_root, options_.storage_root};
   SocketUnitLoader units_;
+  std::map<uint64_t, NatTable> nat_;  // by namespace inode
+  struct NatTarget {
+    uint64_t netns = 0;  // the rule's
+    NatForward forward;
+    uint64_t target = 0;  // the namespace with forward.to_address; 0: none here
+  };
+  std::vector<NatTarget> nat_targets_;
+  OwnedSockets with_nat_;
+  OwnedSockets with_nat_from_;
+  uint32_t nat_seq_ = 0;
+  std::vector<uint8_t> buf_ = std::vector<uint8_t>(64 * 1024);
   std::map<uint32_t, std::shared_ptr<const SocketUnitTable>> managers_;  // by PID
 };
 

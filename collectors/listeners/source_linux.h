@@ -49,6 +49,9 @@ struct LinuxSourceStats {
   size_t namespaces = 0;        ///< network namespaces sampled
   size_t namespaces_failed = 0; ///< of those, not entered or not dumped (left out)
   size_t netns_links_read = 0;  ///< readlinks of /proc/PID/ns/net
+  size_t nat_dumps = 0;         ///< nf_tables rule dumps (a namespace's generation moved)
+  size_t nat_failed = 0;        ///< namespaces whose NAT rules could not be read
+  size_t nat_forwards = 0;      ///< forwards made into kNat sockets (in a cycle that did)
 };
 
 /// The Linux source, with what the generic interface does not show.

@@ -481,6 +481,12 @@ class Evaluator {
         return "The Windows kernel (PID 4) holds " + Endpoint(holder) +
                " for a kernel-mode driver: check `netsh http show servicestate` in case HTTP.sys "
                "is behind it, otherwise find the driver or service that owns the port.";
+      case OwnerKind::kNat:
+        return "A destination NAT rule forwards " + Endpoint(holder) + " to " +
+               l.owner.forwards_to + " (a container's published port, or a hand-written "
+               "rule): find it with `nft list ruleset | grep -n 'dport " + std::to_string(l.port) +
+               "'`, then unpublish the port or delete the rule so that it leaves " +
+               std::string(where) + ".";
       case OwnerKind::kUnknown:
         return "Its owner could not be read (portwarden needs root or Administrator rights to "
                "see other users' processes); find it with `" +
@@ -535,6 +541,11 @@ std::string DescribeOwner(const Owner& owner) {
   switch (owner.kind) {
     case OwnerKind::kHttpSys:
       return "http.sys (" + name + ", " + pid + ")";
+    case OwnerKind::kNat: {
+      std::string target = main.name;
+      if (!main.container.empty()) target += (target.empty() ? "" : ", ") + ("container " + main.container);
+      return "DNAT to " + owner.forwards_to + (target.empty() ? "" : " (" + target + ")");
+    }
     case OwnerKind::kKernel:
       return "kernel (" + name + ", " + pid + ")";
     case OwnerKind::kUnknown:

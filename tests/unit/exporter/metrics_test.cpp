@@ -106,6 +106,31 @@ TEST(SnapshotMetrics, LabelsNamespaceContainerAndActivation) {
   }
 }
 
+// A port published by DNAT alone: a listener of kind nat, and where it forwards.
+TEST(SnapshotMetrics, NatForwardIsAListenerOfKindNatWithItsTarget) {
+  ListenerSet set;
+  Listener l;
+  l.address = "0.0.0.0";
+  l.port = 8080;
+  l.netns = 4026531833;
+  l.netns_name = "host";
+  l.owner.kind = OwnerKind::kNat;
+  l.owner.forwards_to = "10.88.0.5:80";
+  l.owner.holders = {std::make_shared<const Process>(
+      Process{5120, 5100, "httpd", "/usr/sbin/httpd", "root", "", "web-1", "podman", "", {}})};
+  set.listeners.push_back(l);
+  std::string text = ListenerMetricsText(set);
+  for (const char* line : {
+           "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"8080\","
+           "pid=\"5120\",kind=\"nat\",process=\"httpd\",user=\"root\",service=\"\",netns=\"4026531833\","
+           "netns_name=\"host\",container=\"web-1\",pod=\"\",socket_unit=\"\",supervisor=\"\"} 1",
+           "portwarden_nat_forward_info{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"8080\","
+           "pid=\"5120\",netns=\"4026531833\",forwards_to=\"10.88.0.5:80\"} 1",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n---\n" << text;
+  }
+}
+
 // A socket systemd holds for a .socket unit: service is the service it activates.
 TEST(SnapshotMetrics, ManagerHeldSocketLabelsTheServiceItActivates) {
   ListenerSet set;
@@ -204,6 +229,10 @@ TEST(ListenerMetricsText, IsWhatPrometheusCppWritesForTheSameSeries) {
   MetricFamily info = gauge("portwarden_listener_info",
                             "Listening socket and its main owner, as sampled by the last "
                             "collection cycle; value is always 1.");
+  MetricFamily nat = gauge("portwarden_nat_forward_info",
+                           "Port published by a destination NAT rule (Linux nf_tables; the "
+                           "listener of kind nat, which has no socket) and the address:port it "
+                           "forwards to; value is always 1.");
   MetricFamily sockets = gauge("portwarden_listener_sockets",
                                "Sockets behind one listener (SO_REUSEPORT groups count each "
                                "socket), as sampled by the last collection cycle.");
@@ -241,7 +270,7 @@ TEST(ListenerMetricsText, IsWhatPrometheusCppWritesForTheSameSeries) {
   }
   add(owners, {{"proto", "tcp"}, {"port", "80"}, {"netns", ""}}, 1);  // by proto, then port
   add(owners, {{"proto", "udp"}, {"port", "5353"}, {"netns", ""}}, 1);
-  EXPECT_EQ(ListenerMetricsText(set), RenderText({info, sockets, processes, owners}));
+  EXPECT_EQ(ListenerMetricsText(set), RenderText({info, nat, sockets, processes, owners}));
 }
 
 TEST(ListenerMetricsText, InvalidUtf8BecomesReplacementCharacters) {

@@ -2,7 +2,8 @@
 // own namespace, published on a host port. Both listeners are attributed to the container
 // by its name: the one inside from its cgroup (libpod-ID) and containers/storage's
 // containers.json, the published one held by conmon (podman's port reservation) from
-// conmon's -c ID. No registry is needed: the image is imported from Debian's busybox-static.
+// conmon's -c ID; the DNAT rule netavark adds, read from nf_tables, names the httpd as where
+// the port goes. No registry is needed: the image is imported from Debian's busybox-static.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,20 +76,25 @@ TEST(PodmanTest, InsideAndPublishedListenersNameTheContainer) {
   auto source = MakeLinuxListenerSource(LinuxSourceOptions{});
   const Process* inside = nullptr;
   const Process* published = nullptr;
+  const OwnedSocket* nat = nullptr;
   OwnedSockets last;
   ASSERT_TRUE(PollUntil([&] {
     auto sample = source->Sample();
     if (!sample) return false;
     last = *sample;
     inside = published = nullptr;
+    nat = nullptr;
     for (const auto& s : *last) {
+      const bool host_side = s.socket.port == host_port && s.socket.address == "127.0.0.1";
+      if (host_side && s.kind == OwnerKind::kNat) nat = &s;
       for (const auto& h : s.holders) {
         if (s.socket.port == 80 && h->pid == static_cast<uint32_t>(pid)) inside = h.get();
-        if (s.socket.port == host_port && s.socket.address == "127.0.0.1") published = h.get();
+        if (host_side && s.kind == OwnerKind::kProcess) published = h.get();
       }
     }
-    return inside && published;
-  })) << "inside " << (inside != nullptr) << " published " << (published != nullptr);
+    return inside && published && nat;
+  })) << "inside " << (inside != nullptr) << " published " << (published != nullptr)
+      << " nat " << (nat != nullptr);
 
   EXPECT_EQ(inside->name, "busybox");
   EXPECT_EQ(inside->container, name);
@@ -101,6 +107,12 @@ TEST(PodmanTest, InsideAndPublishedListenersNameTheContainer) {
   struct stat st {};
   ASSERT_EQ(stat(ns_path.c_str(), &st), 0);
   EXPECT_EQ(published->forwards_netns, st.st_ino);
+  // netavark's DNAT rule (iptables-nft) carries the traffic: read from nf_tables, it
+  // forwards to the container's address and port 80, where its httpd listens.
+  EXPECT_EQ(nat->forwards_to.substr(nat->forwards_to.size() - 3), ":80") << nat->forwards_to;
+  ASSERT_EQ(nat->holders.size(), 1u) << nat->forwards_to;
+  EXPECT_EQ(nat->holders[0]->pid, static_cast<uint32_t>(pid));
+  EXPECT_EQ(nat->holders[0]->container, name);
 }
 
 }  // namespace
