@@ -22,6 +22,8 @@ packages=(
   # a real rootful podman container (runc: crun refuses hybrid cgroup hosts), its image
   # imported from busybox-static (no registry needed)
   podman runc busybox-static
+  # ports published by DNAT alone: rules written with nft (iptables-nft comes with podman)
+  nftables
   # the status page test: headless Chromium, driven by playwright-core on Node.js
   chromium fonts-liberation nodejs
 )
