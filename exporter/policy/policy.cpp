@@ -184,8 +184,10 @@ class Evaluator {
         finding.explanation = a.owner + " on " + Endpoint(a) + " and " + finding.other +
                               " hold overlapping binds, so which of them gets a connection " +
                               "depends on the OS and on the order they bound in.";
-        // Moving HTTP.sys is the usual way out and has a precise recipe, so prefer it.
-        const Bound& move = a.listener->owner.kind == OwnerKind::kHttpSys ? a : b;
+        // Moving HTTP.sys or unpublishing a NAT forward is the usual way out (the other is
+        // the service that was there first) and has a precise recipe, so prefer it.
+        const OwnerKind a_kind = a.listener->owner.kind;
+        const Bound& move = a_kind == OwnerKind::kHttpSys || a_kind == OwnerKind::kNat ? a : b;
         finding.remediation = "Decide which of the two should hold the port. To move " +
                               move.owner +
                               " off it: " + HolderRemediation(move, "", Endpoint(move));

@@ -26,6 +26,7 @@ namespace portwarden {
 namespace {
 
 using testing::Child;
+using testing::CommandResult;
 using testing::PollUntil;
 using testing::RunCommand;
 
@@ -40,7 +41,8 @@ std::optional<uint64_t> NetnsOfPid(int pid) {
 // An `ip netns` namespace, deleted on destruction.
 class NamedNetns {
  public:
-  NamedNetns() : name_("pw-test-" + std::to_string(getpid())) {
+  explicit NamedNetns(const std::string& suffix = "")
+      : name_("pw-test-" + std::to_string(getpid()) + suffix) {
     RunCommand("ip netns delete " + name_ + " 2>/dev/null");
     ok_ = RunCommand("ip netns add " + name_).status == 0;
   }
@@ -269,6 +271,60 @@ TEST_P(NetnsSourceTest, RootlessportPublishedPortForwardsIntoItsNamespace) {
     EXPECT_EQ(rootlessport.Wait(), 0) << rootlessport.Stderr();
   }
   RunCommand("rm -rf " + dir);
+}
+
+// A port published by a DNAT rule alone (no socket on the front side): nft's native `dnat
+// to` in one namespace, the server listening on the target address in another. The
+// listener of kind nat is held by that server; deleting the rule (a new ruleset
+// generation) removes it.
+TEST_P(NetnsSourceTest, DnatRuleForwardsAPortToTheServerInAnotherNamespace) {
+  constexpr const char* kNft = "/usr/sbin/nft";
+  if (access(kNft, X_OK) != 0) GTEST_SKIP() << kNft << " not installed";
+  NamedNetns front("-front"), back("-back");
+  ASSERT_TRUE(front.ok() && back.ok());
+  const std::string in_back = "ip netns exec " + back.name() + " ";
+  const std::string in_front = "ip netns exec " + front.name() + " ";
+  // The target address on the back namespace's loopback (no dummy or veth module needed).
+  CommandResult setup = RunCommand(in_back + "ip link set lo up && " + in_back +
+                                   "ip addr add 10.213.0.2/32 dev lo");
+  ASSERT_EQ(setup.status, 0) << setup.output;
+  Child server({"/usr/sbin/ip", "netns", "exec", back.name(), PORTWARDEN_PORT_HOLDER,
+                "10.213.0.2", "80"});
+  const int port = testing::FreePort();
+  CommandResult rule = RunCommand(
+      in_front + "nft add table ip pw && " + in_front +
+      "nft add chain ip pw pre '{ type nat hook prerouting priority -100; }' && " + in_front +
+      "nft add rule ip pw pre tcp dport " + std::to_string(port) + " dnat to 10.213.0.2:80");
+  ASSERT_EQ(rule.status, 0) << rule.output;
+  const uint64_t front_ns = InodeOf("/run/netns/" + front.name());
+  auto nat = [&]() -> const OwnedSocket* {
+    for (const auto& s : *last_) {
+      if (s.kind == OwnerKind::kNat && s.socket.netns == front_ns && s.socket.port == port) return &s;
+    }
+    return nullptr;
+  };
+  const OwnedSocket* found = nullptr;
+  ASSERT_TRUE(PollUntil([&] {
+    auto sample = source_->Sample();
+    if (!sample) return false;
+    last_ = *sample;
+    found = nat();
+    return found && !found->holders.empty();
+  })) << server.Stderr() << (found ? " forwards to " + found->forwards_to : " no nat socket");
+  EXPECT_EQ(found->socket.address, "0.0.0.0");
+  EXPECT_EQ(found->socket.proto, Proto::kTcp);
+  EXPECT_EQ(found->forwards_to, "10.213.0.2:80");
+  EXPECT_EQ(found->netns_name, front.name());
+  EXPECT_EQ(found->holders.at(0)->pid, static_cast<uint32_t>(server.pid()));
+  EXPECT_EQ(found->holders.at(0)->name, "port_holder");
+
+  ASSERT_EQ(RunCommand(in_front + "nft delete table ip pw").status, 0);
+  EXPECT_TRUE(PollUntil([&] {
+    auto sample = source_->Sample();
+    if (!sample) return false;
+    last_ = *sample;
+    return nat() == nullptr;
+  }));
 }
 
 INSTANTIATE_TEST_SUITE_P(Events, NetnsSourceTest, ::testing::Values(true, false),

@@ -534,6 +534,29 @@ TEST(PolicyNetns, AManagerHeldSocketMatchesItsUnitAndItsServiceAndStopsBoth) {
       << ssh.findings.at(0).remediation;
 }
 
+// A DNAT rule publishing a container's port 80 on the host takes the traffic of the host
+// service expected there: a conflict, the NAT forward named with its target, and the
+// remediation pointing at the rule.
+TEST(PolicyNetns, ADnatForwardOnAnExpectedHostPortIsAConflict) {
+  Owner nat = InContainer("httpd", 5120, "web-1");
+  nat.kind = OwnerKind::kNat;
+  nat.forwards_to = "10.88.0.5:80";
+  const std::vector<Listener> current = {
+      InNetns(Listen("0.0.0.0", 80, ProcessOwner("nginx", 812)), kHost, "host"),
+      InNetns(Listen("0.0.0.0", 80, nat), kHost, "host")};
+  auto e = Evaluate(current, nullptr,
+                    Expect("- {name: web, listen: '*:80', owner: {process: nginx}}"));
+  ASSERT_EQ(Summary(e), (std::vector<std::string>{
+                           "conflict - 0.0.0.0:80/tcp DNAT to 10.88.0.5:80 (httpd, container web-1)"}));
+  const Finding& f = e.findings.at(0);
+  EXPECT_EQ(f.owner, "DNAT to 10.88.0.5:80 (httpd, container web-1)");
+  EXPECT_NE(f.remediation.find("A destination NAT rule forwards 0.0.0.0:80/tcp to 10.88.0.5:80"),
+            std::string::npos)
+      << f.remediation;
+  EXPECT_NE(f.remediation.find("nft list ruleset | grep -n 'dport 80'"), std::string::npos)
+      << f.remediation;
+}
+
 TEST(PolicyNetns, BadNetnsIsAConfigError) {
   auto loaded = LoadExpectations(
       YAML::Load("- {name: web, listen: '*:80', owner: {process: nginx}, netns: ''}"), "t.yml");
