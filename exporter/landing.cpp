@@ -177,7 +177,7 @@ const Column kColumns[] = {
      [](const Listener& l) { return std::string(ToString(l.owner.kind)); }},
     {"pid", "PID", true,
      [](const Listener& l) {
-       return l.owner.kind == OwnerKind::kUnknown ? std::string()
+       return l.owner.kind == OwnerKind::kUnknown || l.owner.holders.empty() ? std::string()
                                                   : std::to_string(l.owner.main().pid);
      }},
     {"process", "Process", false, [](const Listener& l) { return ProcessColumn(l.owner); }},

@@ -192,7 +192,10 @@ std::string ListenerMetricsText(const ListenerSet& set) {
     out += "\",port=\"";
     AppendNumber(out, l.port);
     out += "\",pid=\"";
-    if (l.owner.kind != OwnerKind::kUnknown) AppendNumber(out, l.owner.main().pid);
+    // No PID where the owner is unknown, or a NAT forward goes nowhere on this host.
+    if (l.owner.kind != OwnerKind::kUnknown && !l.owner.holders.empty()) {
+      AppendNumber(out, l.owner.main().pid);
+    }
     out += '"';
   };
   auto netns = [&out](const Listener& l) {
