@@ -898,7 +898,6 @@ class LinuxSource final : public LinuxListenerSource {
               (e.address == f.to_address || e.address == "0.0.0.0" ||
                (e.address == "::" && (v6 || !e.v6only)))) {
             o.holders = s.holders;
-            o.fds.clear();
             break;
           }
         }
