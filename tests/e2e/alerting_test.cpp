@@ -594,6 +594,50 @@ TEST(Alerting, RulesPushWebhookQueueAndDashboardsWithRealServers) {
         kPipeline));
   }
 
+  // --- A port published by a DNAT rule alone (nft, in a namespace of its own, on the one
+  // port the config includes; the expectation is the host's): the host dashboard's
+  // ownership table joins where it forwards to onto its listener. -----------------------
+  {
+    const std::string ns = "pw-alert-" + std::to_string(getpid());
+    struct Netns {
+      std::string name;
+      ~Netns() { RunCommand("ip netns delete " + name + " 2>/dev/null"); }
+    } netns{ns};
+    const std::string in = "ip netns exec " + ns + " ";
+    CommandResult made = RunCommand(
+        "ip netns add " + ns + " && " + in + "nft add table ip pw && " + in +
+        "nft add chain ip pw pre '{ type nat hook prerouting priority -100; }' && " + in +
+        "nft add rule ip pw pre tcp dport " + port + " dnat to 10.213.0.9:443");
+    ASSERT_EQ(made.status, 0) << made.output;
+    const Json dashboard = Json::parse(
+        ReadText(fs::path(PORTWARDEN_DASHBOARDS_DIR) / "grafana" / "portwarden-host.json"));
+    std::string table;
+    for (const PanelQuery& q : DashboardQueries("portwarden-host.json", dashboard)) {
+      if (q.panel == "Current port ownership") table = q.expr;
+    }
+    ASSERT_FALSE(table.empty());
+    table = std::regex_replace(table, std::regex(R"(\$job)"), "portwarden");
+    table = std::regex_replace(table, std::regex(R"(\$instance)"),
+                               "127.0.0.1:" + std::to_string(s.pw_port()));
+    Json row, last;
+    EXPECT_TRUE(PollUntil(
+        [&] {
+          Json j = last = s.Prom("/api/v1/query?query=" + UrlEncode(table));
+          if (!j.is_object() || !j.contains("data")) return false;
+          for (const auto& r : j["data"]["result"]) {
+            if (r["metric"].value("forwards_to", "") == "10.213.0.9:443") row = r["metric"];
+          }
+          return !row.is_null();
+        },
+        kPipeline))
+        << table << "\n" << last.dump().substr(0, 4000) << "\n"
+        << s.Prom("/api/v1/query?query=" + UrlEncode("portwarden_nat_forward_info")).dump();
+    ASSERT_TRUE(row.is_object());
+    EXPECT_EQ(row.value("kind", ""), "nat") << row.dump();
+    EXPECT_EQ(row.value("port", ""), port) << row.dump();
+    EXPECT_EQ(row.value("netns_name", ""), ns) << row.dump();
+  }
+
   // --- Every dashboard query against this Prometheus, over the whole test. ------------
   // Whole seconds back from now, so the last step of each range query is now itself.
   const double end = Now();
