@@ -46,13 +46,32 @@ npm_ci() {
   (cd "$dir" && npm ci --no-audit --no-fund --prefer-offline >/dev/null)
 }
 
+# docker-proxy, Docker's userland port proxy, for the published-port test: taken out of
+# Debian's docker.io package into the cache (no Docker engine is installed or started).
+docker_proxy() {
+  local dir="${PORTWARDEN_CACHE:-/var/cache/portwarden}/docker-proxy" tmp
+  [ -x "$dir/docker-proxy" ] && return 0
+  echo "install-deps: docker-proxy from Debian's docker.io into $dir" >&2
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && apt-get download -qq docker.io 2>/dev/null)
+  $sudo mkdir -p "$dir"
+  dpkg-deb --fsys-tarfile "$tmp"/docker.io_*.deb | tar -xO ./usr/sbin/docker-proxy >"$tmp/docker-proxy"
+  $sudo install -m 755 "$tmp/docker-proxy" "$dir/docker-proxy"
+  rm -rf "$tmp"
+}
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# After the packages: the browser test's npm packages, and CivetWeb's source package.
+# After the packages: the browser test's npm packages, docker-proxy, and CivetWeb's source
+# package.
 finish() {
   npm_ci
+  docker_proxy
   "$(dirname "$0")/deb-src.sh" civetweb
 }
 if [ ${#missing[@]} -eq 0 ]; then
@@ -60,8 +79,6 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 # Debian's prometheus packages start their services on install; a build machine wants

@@ -238,6 +238,34 @@ TEST_P(NetnsSourceTest, Slirp4netnsPublishedPortForwardsIntoItsNamespace) {
   EXPECT_EQ(p->forwards_netns, NetnsOfPid(sleeper.pid()));
 }
 
+// Docker's docker-proxy (Debian's docker.io 20.10, run alone: no engine) publishing a host
+// port for a "container" at an address that a namespace of the test has on its loopback:
+// its -container-ip is found in that namespace's addresses (an RTM_GETADDR dump in each).
+// docker-proxy reports readiness on fd 3, as dockerd hands it a pipe there.
+TEST_P(NetnsSourceTest, DockerProxyPublishedPortForwardsIntoTheNamespaceWithItsAddress) {
+  if (access(PORTWARDEN_DOCKER_PROXY, X_OK) != 0) {
+    GTEST_SKIP() << PORTWARDEN_DOCKER_PROXY << " missing: scripts/install-deps.sh puts it there";
+  }
+  NamedNetns container("-docker");
+  ASSERT_TRUE(container.ok());
+  const std::string in = "ip netns exec " + container.name() + " ";
+  CommandResult setup =
+      RunCommand(in + "ip link set lo up && " + in + "ip addr add 10.213.0.3/32 dev lo");
+  ASSERT_EQ(setup.status, 0) << setup.output;
+  const int port = testing::FreePort();
+  const std::string ready = "/tmp/pw-docker-proxy-" + std::to_string(getpid());
+  Child proxy({"/bin/sh", "-c",
+               std::string("exec ") + PORTWARDEN_DOCKER_PROXY + " -proto tcp -host-ip 127.0.0.1 " +
+                   "-host-port " + std::to_string(port) +
+                   " -container-ip 10.213.0.3 -container-port 80 3>" + ready});
+  const Process* p = HolderOf(WaitFor(static_cast<uint16_t>(port), proxy.pid()), proxy.pid());
+  ASSERT_NE(p, nullptr) << proxy.Stderr();
+  EXPECT_EQ(p->name, "docker-proxy");
+  EXPECT_EQ(p->forwards_netns, InodeOf("/run/netns/" + container.name()));
+  EXPECT_NE(p->forwards_netns, 0u);
+  unlink(ready.c_str());
+}
+
 // Debian's rootlessport (podman's port handler for rootless containers) publishing a host
 // port into a named namespace: its configuration comes on stdin as podman sends it (the
 // JSON of rootlessport.Config), its exit and ready pipes on fds 3 and 4. It keeps the
