@@ -53,7 +53,7 @@ docker_proxy() {
   [ -x "$dir/docker-proxy" ] && return 0
   echo "install-deps: docker-proxy from Debian's docker.io into $dir" >&2
   tmp="$(mktemp -d)"
-  (cd "$tmp" && apt-get download -qq docker.io 2>/dev/null)
+  (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root docker.io)
   $sudo mkdir -p "$dir"
   dpkg-deb --fsys-tarfile "$tmp"/docker.io_*.deb | tar -xO ./usr/sbin/docker-proxy >"$tmp/docker-proxy"
   $sudo install -m 755 "$tmp/docker-proxy" "$dir/docker-proxy"
