@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,13 @@ std::string ToLowerAscii(std::string_view s);
 
 /// The value of a hex digit (either case), or -1 if `c` is none.
 int HexValue(char c);
+
+/// Non-empty and decimal digits only.
+bool IsDigits(std::string_view s);
+/// Decimal digits only, no sign, no overflow.
+std::optional<uint32_t> ParseU32(std::string_view s);
+/// A port number 1-65535 in decimal digits.
+std::optional<uint16_t> ParsePort(std::string_view s);
 
 /// The whole content of a file, nullopt if it cannot be opened or read.
 std::optional<std::string> ReadFile(const std::string& path);

@@ -4,13 +4,13 @@
 #include <string>
 
 #include "collectors/common/ip_address.h"
+#include "collectors/common/text.h"
 #include "collectors/httpsys/netsh_text.h"
 
 namespace portwarden::httpsys {
 namespace {
 
 using internal::IsHostName;
-using internal::ParsePort;
 using internal::ToLowerAscii;
 
 Error UrlError(std::string_view url, std::string_view what) {

@@ -1,5 +1,6 @@
 #include "collectors/httpsys/netsh_parse.h"
 
+#include "collectors/common/text.h"
 #include "collectors/httpsys/netsh_text.h"
 
 namespace portwarden::httpsys {
@@ -52,8 +53,8 @@ Expected<ExcludedPortRangeList> ParseExcludedPortRanges(std::string_view text) {
     bool administered = false;
     bool ok = words && words->size() >= 2;
     if (ok) {
-      start = internal::ParsePort((*words)[0]);
-      end = internal::ParsePort((*words)[1]);
+      start = ParsePort((*words)[0]);
+      end = ParsePort((*words)[1]);
       administered = words->size() == 3;
       ok = start && end && *start <= *end && (!administered || (*words)[2] == "*");
     }

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "collectors/common/text.h"
 #include "collectors/httpsys/netsh_text.h"
 
 // `netsh http show servicestate` prints a tree by indentation. Both views hold the same
@@ -84,8 +85,8 @@ class Tree {
 
 bool IsVersion(std::string_view value) {
   size_t dot = value.find('.');
-  return dot != std::string_view::npos && internal::IsDigits(value.substr(0, dot)) &&
-         internal::IsDigits(value.substr(dot + 1));
+  return dot != std::string_view::npos && IsDigits(value.substr(0, dot)) &&
+         IsDigits(value.substr(dot + 1));
 }
 
 bool IsHexId(std::string_view value) { return internal::IsHex(value, 16); }
@@ -111,7 +112,7 @@ std::string_view VersionOf(const Tree& tree, size_t i) {
 // A process entry: a bare PID line, or "label: <pid>, label: <image>".
 bool IsProcessEntry(const Tree& tree, size_t i) {
   const Node& node = tree[i];
-  if (!node.kv) return internal::IsDigits(node.content);
+  if (!node.kv) return IsDigits(node.content);
   std::string_view value = node.kv->value;
   return !value.empty() && value.front() >= '0' && value.front() <= '9';
 }
@@ -152,7 +153,7 @@ void AddServices(std::string_view value, QueueProcess& process) {
 std::optional<QueueProcess> ReadProcess(const Tree& tree, size_t i) {
   std::string_view text = tree[i].kv ? tree[i].kv->value : tree[i].content;
   size_t comma = text.find(',');
-  std::optional<uint32_t> pid = internal::ParseU32(internal::Trim(text.substr(0, comma)));
+  std::optional<uint32_t> pid = ParseU32(internal::Trim(text.substr(0, comma)));
   if (!pid) return std::nullopt;
   QueueProcess process;
   process.pid = *pid;
@@ -207,8 +208,8 @@ QueueRead ReadQueue(const Tree& tree, size_t i) {
     size_t at =
         static_cast<size_t>(std::find(children.begin(), children.end(), list) - children.begin());
     if (at >= 2) {
-      std::optional<uint32_t> count = internal::ParseU32(tree.Value(children[at - 2]));
-      std::optional<uint32_t> controller = internal::ParseU32(tree.Value(children[at - 1]));
+      std::optional<uint32_t> count = ParseU32(tree.Value(children[at - 2]));
+      std::optional<uint32_t> controller = ParseU32(tree.Value(children[at - 1]));
       if (count && controller && *count == entries && *controller != entries) {
         queue.controller_pid = *controller;
       }

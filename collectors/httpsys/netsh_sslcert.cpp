@@ -1,6 +1,7 @@
 #include "collectors/httpsys/netsh_parse.h"
 
 #include "collectors/common/ip_address.h"
+#include "collectors/common/text.h"
 #include "collectors/httpsys/netsh_text.h"
 
 namespace portwarden::httpsys {
@@ -21,15 +22,15 @@ struct RawBinding {
 bool IsEndpointShaped(std::string_view value) {
   size_t colon = value.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return false;
-  if (!internal::IsDigits(value.substr(colon + 1))) return false;
+  if (!IsDigits(value.substr(colon + 1))) return false;
   return value.substr(0, colon).find_first_of(" \t") == std::string_view::npos;
 }
 
 // Fills kind, host and port from the endpoint text; false if it is not a valid endpoint.
 bool ReadEndpoint(std::string_view endpoint, TlsBinding& binding) {
   binding.endpoint = std::string(endpoint);
-  if (internal::IsDigits(endpoint)) {
-    std::optional<uint16_t> port = internal::ParsePort(endpoint);
+  if (IsDigits(endpoint)) {
+    std::optional<uint16_t> port = ParsePort(endpoint);
     if (!port) return false;
     binding.kind = TlsBindingKind::kCcs;
     binding.port = *port;
@@ -37,7 +38,7 @@ bool ReadEndpoint(std::string_view endpoint, TlsBinding& binding) {
   }
   size_t colon = endpoint.rfind(':');
   std::string_view host = endpoint.substr(0, colon);
-  std::optional<uint16_t> port = internal::ParsePort(endpoint.substr(colon + 1));
+  std::optional<uint16_t> port = ParsePort(endpoint.substr(colon + 1));
   if (!port) return false;
   binding.port = *port;
   if (host.starts_with("[")) {
@@ -121,7 +122,7 @@ Expected<SslCertList> ParseSslCert(std::string_view text) {
     // A bare port starts a binding (CCS) only first in its paragraph: deeper in a binding,
     // numeric values ("Revocation Freshness Time : 0") are fields.
     bool starts_binding =
-        IsEndpointShaped(kv->value) || (first_in_paragraph && internal::IsDigits(kv->value));
+        IsEndpointShaped(kv->value) || (first_in_paragraph && IsDigits(kv->value));
     if (starts_binding) {
       raw.push_back(RawBinding{kv->value, {}});
     } else if (!raw.empty()) {

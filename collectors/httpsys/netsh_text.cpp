@@ -93,26 +93,6 @@ bool IsSeparator(std::string_view content) {
   return dashes >= 3;
 }
 
-bool IsDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::optional<uint32_t> ParseU32(std::string_view s) {
-  if (!IsDigits(s)) return std::nullopt;
-  uint64_t value = 0;
-  for (char c : s) {
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-    if (value > UINT32_MAX) return std::nullopt;
-  }
-  return static_cast<uint32_t>(value);
-}
-
-std::optional<uint16_t> ParsePort(std::string_view s) {
-  std::optional<uint32_t> value = ParseU32(s);
-  if (!value || *value == 0 || *value > UINT16_MAX) return std::nullopt;
-  return static_cast<uint16_t>(*value);
-}
-
 bool IsHex(std::string_view s, size_t length) {
   return s.size() == length && std::all_of(s.begin(), s.end(), IsHexDigit);
 }

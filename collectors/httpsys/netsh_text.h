@@ -53,11 +53,6 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
 
 /// A line of dashes (at least 3) and blanks: the rule under a listing header.
 bool IsSeparator(std::string_view content);
-bool IsDigits(std::string_view s);
-/// Decimal digits only, no sign, no overflow.
-std::optional<uint32_t> ParseU32(std::string_view s);
-/// A port number 1-65535 in decimal digits.
-std::optional<uint16_t> ParsePort(std::string_view s);
 /// Exactly `length` hex digits.
 bool IsHex(std::string_view s, size_t length);
 /// "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" with hex digits.

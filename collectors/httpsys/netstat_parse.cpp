@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "collectors/common/ip_address.h"
+#include "collectors/common/text.h"
 #include "collectors/httpsys/netsh_text.h"
 
 namespace portwarden::httpsys {
@@ -40,7 +41,7 @@ bool StartsRow(const TextLine& line) {
 
 // A port column: decimal digits up to 65535; 0 is printed for sockets without a port.
 std::optional<uint16_t> PortNumber(std::string_view s) {
-  std::optional<uint32_t> value = internal::ParseU32(s);
+  std::optional<uint32_t> value = ParseU32(s);
   if (!value || *value > UINT16_MAX) return std::nullopt;
   return static_cast<uint16_t>(*value);
 }
@@ -91,7 +92,7 @@ std::optional<NetstatRow> ParseRow(std::string_view text) {
   const bool tcp = *proto == Proto::kTcp;
   if (tcp ? words.size() < 5 : words.size() != 4) return std::nullopt;
   std::optional<LocalEndpoint> local = ParseLocal(words[1]);
-  std::optional<uint32_t> pid = internal::ParseU32(words.back());
+  std::optional<uint32_t> pid = ParseU32(words.back());
   if (!local || !IsForeign(words[2]) || !pid) return std::nullopt;
 
   NetstatRow row;

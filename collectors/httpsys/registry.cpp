@@ -5,6 +5,7 @@
 
 #include "collectors/common/ip_address.h"
 #include "collectors/httpsys/bytes.h"
+#include "collectors/common/text.h"
 #include "collectors/httpsys/netsh_text.h"
 #include "collectors/listeners/address.h"
 
@@ -37,7 +38,7 @@ std::optional<IpAddress> ParseListEntry(std::string_view text) {
   // "[v6]:port" or "v4:port": the port HTTP.sys would take with an address is not part of
   // the listen list's meaning.
   size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || !internal::ParsePort(text.substr(colon + 1))) {
+  if (colon == std::string_view::npos || !ParsePort(text.substr(colon + 1))) {
     return std::nullopt;
   }
   std::string_view host = text.substr(0, colon);

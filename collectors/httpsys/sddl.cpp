@@ -8,6 +8,7 @@
 #include <array>
 #include <string>
 
+#include "collectors/common/text.h"
 #include "collectors/httpsys/netsh_text.h"
 
 namespace portwarden::httpsys {
@@ -48,7 +49,7 @@ bool IsSidString(std::string_view s) {
   s.remove_prefix(4);
   while (true) {
     size_t dash = s.find('-');
-    if (!internal::IsDigits(s.substr(0, dash))) return false;
+    if (!IsDigits(s.substr(0, dash))) return false;
     if (dash == std::string_view::npos) return true;
     s.remove_prefix(dash + 1);
   }
@@ -66,7 +67,7 @@ std::optional<uint32_t> GenericRights(std::string_view rights) {
     }
     return mask;
   }
-  if (internal::IsDigits(rights)) return internal::ParseU32(rights);
+  if (IsDigits(rights)) return ParseU32(rights);
   if (rights.size() % 2 != 0) return std::nullopt;
   uint32_t mask = 0;
   for (size_t i = 0; i < rights.size(); i += 2) {

@@ -10,17 +10,6 @@
 namespace portwarden {
 namespace {
 
-std::optional<uint16_t> ParsePort(std::string_view digits) {
-  if (digits.empty() || digits.size() > 5) return std::nullopt;
-  uint32_t port = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    port = port * 10 + uint32_t(c - '0');
-  }
-  if (port == 0 || port > 65535) return std::nullopt;
-  return static_cast<uint16_t>(port);
-}
-
 // "%%" is a literal '%'; any other specifier depends on the unit's instance or host, which
 // a unit file alone does not tell: nullopt.
 std::optional<std::string> ExpandPercent(std::string_view value) {
