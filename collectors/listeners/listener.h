@@ -67,6 +67,9 @@ struct Process {
   /// every other process. Compared by pointer: the loader hands out a new table only when
   /// the units changed.
   std::shared_ptr<const SocketUnitTable> socket_units = nullptr;
+  /// Linux: its PID in its own PID namespace (the last of /proc/PID/status's NSpid; 1 for a
+  /// container's init), the same as pid outside containers; 0 where unknown.
+  uint32_t ns_pid = 0;
   bool operator==(const Process&) const = default;
 };
 

@@ -257,27 +257,15 @@ class Rule {
   uint16_t to_port_ = 0;
 };
 
-std::vector<uint8_t> Request(uint16_t msg, uint16_t flags, uint32_t seq) {
-  netlink::MsgHdr hdr{};
-  NfGenMsg body{};  // AF_UNSPEC: every family; NFNETLINK_V0
-  hdr.len = sizeof hdr + sizeof body;
-  hdr.type = Type(msg);
-  hdr.flags = flags;
-  hdr.seq = seq;
-  std::vector<uint8_t> out(hdr.len);
-  std::memcpy(out.data(), &hdr, sizeof hdr);
-  std::memcpy(out.data() + sizeof hdr, &body, sizeof body);
-  return out;
-}
-
 }  // namespace
 
+// Both ask every family (AF_UNSPEC) in NFNETLINK_V0: an all-zero nfgenmsg.
 std::vector<uint8_t> BuildNftGenRequest(uint32_t seq) {
-  return Request(kMsgGetGen, netlink::kFlagRequest, seq);
+  return netlink::Request(Type(kMsgGetGen), netlink::kFlagRequest, seq, NfGenMsg{});
 }
 
 std::vector<uint8_t> BuildNftRuleRequest(uint32_t seq) {
-  return Request(kMsgGetRule, netlink::kFlagRequest | netlink::kFlagDump, seq);
+  return netlink::DumpRequest(Type(kMsgGetRule), seq, NfGenMsg{});
 }
 
 Expected<uint32_t> DecodeNftGen(std::span<const uint8_t> datagram) {

@@ -42,18 +42,24 @@ struct RtAttr {  // struct rtattr (include/uapi/linux/rtnetlink.h)
   uint16_t type;
 };
 
-/// A dump request: a header of `type` asking for a dump, then `body` (a mirrored struct).
+/// A request: a header of `type` with `flags`, then `body` (a mirrored struct).
 template <class Body>
-std::vector<uint8_t> DumpRequest(uint16_t type, uint32_t seq, const Body& body) {
+std::vector<uint8_t> Request(uint16_t type, uint16_t flags, uint32_t seq, const Body& body) {
   MsgHdr hdr{};
   hdr.len = sizeof hdr + sizeof body;
   hdr.type = type;
-  hdr.flags = kFlagRequest | kFlagDump;
+  hdr.flags = flags;
   hdr.seq = seq;
   std::vector<uint8_t> out(hdr.len);
   std::memcpy(out.data(), &hdr, sizeof hdr);
   std::memcpy(out.data() + sizeof hdr, &body, sizeof body);
   return out;
+}
+
+/// A dump request: Request asking for every object of `type`.
+template <class Body>
+std::vector<uint8_t> DumpRequest(uint16_t type, uint32_t seq, const Body& body) {
+  return Request(type, kFlagRequest | kFlagDump, seq, body);
 }
 
 /// Calls `visit(type, value)` for each attribute of `message` from `offset` on; stops at

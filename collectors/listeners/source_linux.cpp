@@ -710,7 +710,7 @@ class LinuxSource final : public LinuxListenerSource {
   std::optional<Process> ReadInfo(uint32_t pid) {
     std::optional<Process> p = processes_.Read(proc_dir_.get(), pid);
     if (p && IsPortProxy(p->name)) AttributeProxy(pid, *p);
-    if (p && IsServiceManager(pid, *p)) {
+    if (p && IsServiceManager(*p)) {
       p->socket_units = units_.Load(RootOf(pid));
       managers_[pid] = p->socket_units;
     }
@@ -719,11 +719,7 @@ class LinuxSource final : public LinuxListenerSource {
 
   // systemd as PID 1 of its PID namespace: the host's, or a container's init. (A user's
   // systemd --user also holds sockets, for units in its home: not read.)
-  bool IsServiceManager(uint32_t pid, const Process& p) {
-    if (p.name != "systemd") return false;
-    if (!ReadSmall(proc_dir_.get(), PidPath(pid, "status").c_str(), text_)) return false;
-    return ParseStatusInnermostPid(text_) == 1u;
-  }
+  static bool IsServiceManager(const Process& p) { return p.name == "systemd" && p.ns_pid == 1; }
 
   // Its root directory: its unit files are read there, in its own mount namespace.
   std::string RootOf(uint32_t pid) const {
@@ -1035,18 +1031,18 @@ std::optional<Process> ProcessReader::Read(int proc_dir, uint32_t pid) {
   char exe[4096];
   ssize_t n = readlinkat(proc_dir, PidPath(pid, "exe").c_str(), exe, sizeof exe);
   if (n > 0 && static_cast<size_t>(n) < sizeof exe) p.exe.assign(exe, size_t(n));
-  // LISTEN_PID is the PID as the process knows it: in a container, that of its namespace.
-  uint32_t own_pid = pid;
+  p.ns_pid = pid;
   if (ReadSmall(proc_dir, PidPath(pid, "status").c_str(), text_)) {
     if (auto uid = ParseStatusUid(text_)) p.user = UserName(*uid);
-    own_pid = ParseStatusInnermostPid(text_).value_or(pid);
+    p.ns_pid = ParseStatusInnermostPid(text_).value_or(pid);
   }
   if (ReadSmall(proc_dir, PidPath(pid, "cgroup").c_str(), text_)) {
     p.service = ParseSystemdUnit(text_);
     SetContainer(text_, p);
   }
   if (ReadSmall(proc_dir, PidPath(pid, "environ").c_str(), text_)) {
-    p.listen_fds = ParseListenFds(text_, own_pid).value_or(std::vector<std::string>{});
+    // LISTEN_PID is the PID as the process knows it: in a container, its namespace's.
+    p.listen_fds = ParseListenFds(text_, p.ns_pid).value_or(std::vector<std::string>{});
   }
   return p;
 }
