@@ -2,8 +2,6 @@
 // connections, slowloris, oversized and garbage requests, a flood past
 // --web.max-connections) and over IPv6: the dual-stack default, [::1], several
 // --web.listen-address flags, and an address that cannot be served.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,19 +26,6 @@ using std::chrono::steady_clock;
 
 constexpr seconds kStart{30};
 
-// A TCP connection to 127.0.0.1:port that sends only what it is told to; -1 if refused.
-int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Connections held open for a test, closed at the end.
 struct Held {
@@ -84,7 +69,7 @@ TEST(WebE2e, IdleAndSlowlorisClientsDoNotStarveScrapes) {
   constexpr int kIdle = 200, kSlow = 100;
   Held held;
   for (int i = 0; i < kIdle + kSlow; ++i) {
-    const int fd = Connect(d.port());
+    const int fd = ConnectLoopback(d.port());
     ASSERT_GE(fd, 0) << "connection " << i;
     held.fds.push_back(fd);
   }
@@ -138,7 +123,7 @@ TEST(WebE2e, PastMaxConnectionsTheOldestWaitingOneIsClosed) {
   ASSERT_NE(d.port(), 0) << d.child().Stderr();
   Held held;
   for (int i = 0; i < 80; ++i) {
-    const int fd = Connect(d.port());
+    const int fd = ConnectLoopback(d.port());
     ASSERT_GE(fd, 0);
     held.fds.push_back(fd);
   }
@@ -157,7 +142,7 @@ TEST(WebE2e, OversizedAndGarbageRequestsGet400AndNothingElseIsAffected) {
   ASSERT_NE(d.port(), 0) << d.child().Stderr();
   const std::string huge = "GET /metrics HTTP/1.1\r\nX-Big: " + std::string(1 << 20, 'a') + "\r\n\r\n";
   for (const std::string& request : {huge, std::string("\x16\x03\x01garbage\xff\r\n\r\n", 16)}) {
-    const int fd = Connect(d.port());
+    const int fd = ConnectLoopback(d.port());
     ASSERT_GE(fd, 0);
     timeval tv{10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

@@ -153,6 +153,25 @@ int FreePort() {
   return l.port();
 }
 
+int ConnectLoopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool ConnectAndClose(int port) {
+  int fd = ConnectLoopback(port);
+  if (fd >= 0) close(fd);
+  return fd >= 0;
+}
+
 ListenerProcess::ListenerProcess(const std::string& name, const std::string& address, int port) {
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) return;

@@ -80,6 +80,13 @@ class ListenerProcess {
 /// A free TCP port on 127.0.0.1 (bound to 0 and released).
 int FreePort();
 
+/// A TCP connection to 127.0.0.1:port that sends nothing by itself: its fd (the caller
+/// closes it), or -1 if refused.
+int ConnectLoopback(int port);
+/// Connects to 127.0.0.1:port and hangs up at once (a first connection, e.g. one that
+/// starts a socket-activated service); false if refused.
+bool ConnectAndClose(int port);
+
 /// portwarden `run` on 127.0.0.1:0 with a 200 ms interval plus `extra` flags, started
 /// through `wrapper` (e.g. setpriv and its arguments) if given; the constructor waits until
 /// it logged the address it listens on (port() 0 if it never did).

@@ -2,10 +2,7 @@
 // before the first connection the launcher alone holds it; after, it has exec'd a shell
 // (the supervisor, handed the socket) that started the serving process (handed it on with
 // LISTEN_PID set to itself). Read back through the Linux source and BuildListeners.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -23,17 +20,6 @@ using testing::Child;
 using testing::PollUntil;
 
 constexpr const char* kActivate = "/usr/bin/systemd-socket-activate";
-
-bool Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
 
 class ActivationTest : public ::testing::TestWithParam<bool> {
  protected:
@@ -86,7 +72,7 @@ TEST_P(ActivationTest, ServingChildAndSupervisorAreReportedApart) {
   EXPECT_EQ(last_.owner.supervisor, nullptr);
   EXPECT_EQ(last_.owner.socket_unit, "");
 
-  ASSERT_TRUE(Connect(port));
+  ASSERT_TRUE(testing::ConnectAndClose(port));
   ASSERT_TRUE(WaitForListener(port, [](const Listener& l) {
     return l.owner.main().name == "port_holder" && l.owner.supervisor != nullptr;
   })) << launcher.Stderr() << " main: " << last_.owner.main().name;

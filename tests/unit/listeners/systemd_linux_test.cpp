@@ -3,10 +3,7 @@
 // namespace of its own, holding a socket for a .socket unit: read back through the Linux
 // source before the first connection (systemd holds it: the unit and the service it
 // activates) and after (the service holds it, handed over by socket activation).
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -105,17 +102,6 @@ TEST_F(UnitRoot, TheSameTableUntilAUnitFileOrDirectoryChanges) {
   EXPECT_EQ(loader.Load(root_.string()), third);
 }
 
-bool Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
 constexpr const char* kSystemd = "/lib/systemd/systemd";
 
 // systemd as PID 1 of new PID, mount and UTS namespaces, in a cgroup of its own below every
@@ -208,7 +194,7 @@ TEST_F(SystemdLiveTest, SocketHeldByPid1NamesItsUnitThenTheServiceHandedIt) {
   // The first connection starts the service, handed the socket (LISTEN_FDNAMES names the
   // unit): it owns the listener, systemd supervises it.
   const uint32_t manager = last_.owner.main().pid;
-  ASSERT_TRUE(Connect(port));
+  ASSERT_TRUE(testing::ConnectAndClose(port));
   ASSERT_TRUE(WaitForListener(*source, port, [](const Listener& l) {
     return l.owner.main().name == "port_holder";
   })) << systemd.Stderr() << " main: " << last_.owner.main().name;
