@@ -120,15 +120,13 @@ TEST(SnapshotMetrics, NatForwardIsAListenerOfKindNatWithItsTarget) {
       Process{5120, 5100, "httpd", "/usr/sbin/httpd", "root", "", "web-1", "podman", "", {}})};
   set.listeners.push_back(l);
   std::string text = ListenerMetricsText(set);
-  for (const char* line : {
+  testing::ExpectLines(text, {
            "portwarden_listener_info{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"8080\","
            "pid=\"5120\",kind=\"nat\",process=\"httpd\",user=\"root\",service=\"\",netns=\"4026531833\","
            "netns_name=\"host\",container=\"web-1\",pod=\"\",socket_unit=\"\",supervisor=\"\"} 1",
            "portwarden_nat_forward_info{proto=\"tcp\",family=\"ipv4\",address=\"0.0.0.0\",port=\"8080\","
            "pid=\"5120\",netns=\"4026531833\",forwards_to=\"10.88.0.5:80\"} 1",
-       }) {
-    EXPECT_NE(text.find(line), std::string::npos) << line << "\n---\n" << text;
-  }
+  });
 }
 
 // A socket systemd holds for a .socket unit: service is the service it activates.
@@ -148,8 +146,7 @@ TEST(SnapshotMetrics, ManagerHeldSocketLabelsTheServiceItActivates) {
       "pid=\"1\",kind=\"process\",process=\"systemd\",user=\"root\",service=\"cups.service\","
       "netns=\"\",netns_name=\"\",container=\"\",pod=\"\",socket_unit=\"cups.socket\","
       "supervisor=\"\"} 1";
-  std::string text = ListenerMetricsText(set);
-  EXPECT_NE(text.find(line), std::string::npos) << text;
+  testing::ExpectLines(ListenerMetricsText(set), {line});
 }
 
 TEST(SnapshotMetrics, PolicyFamilies) {

@@ -24,6 +24,7 @@ namespace portwarden {
 namespace {
 
 using httpsys::testing::FakePlatform;
+using testing::ExpectLines;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -108,12 +109,6 @@ const Listener& At(const Snapshot& snap, const std::string& address, uint16_t po
 }
 
 std::string Metrics(const Snapshot& snap) { return testing::MetricsText(snap); }
-
-void ExpectLines(const std::string& text, const std::vector<std::string>& lines) {
-  for (const std::string& line : lines) {
-    EXPECT_NE(text.find(line + "\n"), std::string::npos) << line << "\n---\n" << text;
-  }
-}
 
 TEST(HttpSysExporter, SeedScenarioFixed) {
   FixedSource source = SeedListeners();
