@@ -24,6 +24,8 @@ packages=(
   podman runc busybox-static
   # ports published by DNAT alone: rules written with nft (iptables-nft comes with podman)
   nftables
+  # socket activation: systemd-socket-activate, and systemd itself booted in a namespace
+  systemd
   # the status page test: headless Chromium, driven by playwright-core on Node.js
   chromium fonts-liberation nodejs
 )

@@ -243,9 +243,8 @@ TEST_P(NetnsSourceTest, Slirp4netnsPublishedPortForwardsIntoItsNamespace) {
 // its -container-ip is found in that namespace's addresses (an RTM_GETADDR dump in each).
 // docker-proxy reports readiness on fd 3, as dockerd hands it a pipe there.
 TEST_P(NetnsSourceTest, DockerProxyPublishedPortForwardsIntoTheNamespaceWithItsAddress) {
-  if (access(PORTWARDEN_DOCKER_PROXY, X_OK) != 0) {
-    GTEST_SKIP() << PORTWARDEN_DOCKER_PROXY << " missing: scripts/install-deps.sh puts it there";
-  }
+  ASSERT_EQ(access(PORTWARDEN_DOCKER_PROXY, X_OK), 0)
+      << PORTWARDEN_DOCKER_PROXY << " missing: scripts/install-deps.sh puts it there";
   NamedNetns container("-docker");
   ASSERT_TRUE(container.ok());
   const std::string in = "ip netns exec " + container.name() + " ";
@@ -272,7 +271,7 @@ TEST_P(NetnsSourceTest, DockerProxyPublishedPortForwardsIntoTheNamespaceWithItsA
 // namespace's file open (its child runs inside); the port is attributed from that.
 TEST_P(NetnsSourceTest, RootlessportPublishedPortForwardsIntoItsNamespace) {
   constexpr const char* kRootlessport = "/usr/lib/podman/rootlessport";
-  if (access(kRootlessport, X_OK) != 0) GTEST_SKIP() << kRootlessport << " not installed";
+  ASSERT_EQ(access(kRootlessport, X_OK), 0) << kRootlessport << ": scripts/install-deps.sh installs podman";
   NamedNetns named;
   ASSERT_TRUE(named.ok());
   const int port = testing::FreePort();
@@ -307,7 +306,7 @@ TEST_P(NetnsSourceTest, RootlessportPublishedPortForwardsIntoItsNamespace) {
 // generation) removes it.
 TEST_P(NetnsSourceTest, DnatRuleForwardsAPortToTheServerInAnotherNamespace) {
   constexpr const char* kNft = "/usr/sbin/nft";
-  if (access(kNft, X_OK) != 0) GTEST_SKIP() << kNft << " not installed";
+  ASSERT_EQ(access(kNft, X_OK), 0) << kNft << ": scripts/install-deps.sh installs nftables";
   NamedNetns front("-front"), back("-back");
   ASSERT_TRUE(front.ok() && back.ok());
   const std::string in_back = "ip netns exec " + back.name() + " ";
